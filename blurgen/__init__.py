@@ -1,0 +1,44 @@
+"""blurgen: realistic, reproducible motion-blur training data.
+
+The public surface:
+
+* :func:`sample_kernels` ``(n, rng, config=None) -> float32 (n, k, k)``: random blur kernels on
+  one common odd canvas, each non-negative, summing to 1, centroid on the centre pixel.
+* :func:`degrade` ``(image, rng, config=None, kernel=None) -> (blurred uint8, kernel float32)``:
+  blur an RGB or grey uint8 image through the camera model; ``kernel=None`` draws one.
+* :func:`degrade_with_params`: the same, also returning the parameters that were drawn.
+* :mod:`blurgen.config` (settings), :mod:`blurgen.images` (I/O), :mod:`blurgen.schema`
+  (shard field names), :mod:`blurgen.seeding` (per-example randomness).
+
+Names are imported on first use, so ``import blurgen.schema`` stays cheap for the trainer.
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "sample_kernels": "blurgen.kernels",
+    "degrade": "blurgen.degrade",
+    "degrade_with_params": "blurgen.degrade",
+    "Degraded": "blurgen.degrade",
+    "blur": "blurgen.blur",
+    "DegradeConfig": "blurgen.config",
+    "KernelConfig": "blurgen.config",
+    "TrajectoryConfig": "blurgen.config",
+    "CameraConfig": "blurgen.config",
+    "ImageError": "blurgen.images",
+    "read_image": "blurgen.images",
+    "decode_image": "blurgen.images",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'blurgen' has no attribute {name!r}")

@@ -1,0 +1,165 @@
+"""Settings of the degradation model: one frozen dataclass per part, each with its defaults.
+
+Ranges are ``(low, high)`` pairs from which a value is drawn per image or per kernel; a range
+with ``low == high`` fixes the value. The defaults of :class:`TrajectoryConfig` are DeblurGAN's
+(Boracchi and Foi's model as KupynOrest/DeblurGAN ``motion_blur/`` sets it up).
+
+``DegradeConfig.to_dict()`` / ``DegradeConfig.from_dict()`` round-trip through JSON, so that a
+manifest or a shard's ``params`` records exactly what was used.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+KERNEL_FAMILIES = ("trajectory", "linear", "defocus")
+LINEAR_MODES = ("srgb", "gamma", "none")
+NOISE_MODES = ("poisson-gaussian", "gaussian", "none")
+
+
+def _check_range(name: str, rng: tuple[float, float], low: float = -math.inf, high: float = math.inf) -> None:
+    if len(rng) != 2 or not (low <= rng[0] <= rng[1] <= high):
+        raise ValueError(f"{name} must be a (low, high) pair with {low} <= low <= high <= {high}, got {rng}")
+
+
+@dataclass(frozen=True)
+class TrajectoryConfig:
+    """Random camera-shake trajectories (Boracchi and Foi 2012, DeblurGAN's defaults).
+
+    The walk has ``num_samples`` points spaced evenly along a path of exactly ``max_length`` px.
+    Per trajectory: ``anxiety`` (DeblurGAN's ``expl``; ``None`` draws it from U(0, 0.1)),
+    centripetal pull U(0, ``centripetal_max``), Gaussian shake U(0, ``gaussian_shake_max``) and
+    big-shake probability U(0, ``big_shake_prob_max``) x anxiety per step.
+    ``exposures`` are the fractions of the path that a kernel integrates (one drawn per kernel).
+    ``canvas`` is the kernel canvas side in px (made odd by adding 1 when even).
+    """
+
+    canvas: int = 64
+    num_samples: int = 2000
+    max_length: float = 60.0
+    anxiety: float | None = None
+    centripetal_max: float = 0.7
+    gaussian_shake_max: float = 10.0
+    big_shake_prob_max: float = 0.2
+    exposures: tuple[float, ...] = (0.01, 0.1, 0.5, 1.0)
+
+    def __post_init__(self) -> None:
+        if self.num_samples < 2:
+            raise ValueError(f"num_samples must be at least 2, got {self.num_samples}")
+        if not self.max_length > 0:
+            raise ValueError(f"max_length must be positive, got {self.max_length}")
+        if self.anxiety is not None and self.anxiety < 0:
+            raise ValueError(f"anxiety must be >= 0 or None, got {self.anxiety}")
+        if not self.exposures or any(not 0 < e <= 1 for e in self.exposures):
+            raise ValueError(f"exposures must be fractions in (0, 1], got {self.exposures}")
+        # A path of length L lies within L/2 of its own centroid, so after centring it needs a
+        # canvas of 2 * ceil(L / 2) + 3 px (one more pixel each side for bilinear splatting).
+        need = 2 * math.ceil(self.max_length / 2) + 3
+        if self.size < need:
+            raise ValueError(
+                f"canvas {self.canvas} is too small for max_length {self.max_length}: "
+                f"use canvas >= {need} so that no part of a kernel is cut off")
+
+    @property
+    def size(self) -> int:
+        """The odd side of the kernel canvas."""
+        return self.canvas if self.canvas % 2 else self.canvas + 1
+
+
+@dataclass(frozen=True)
+class KernelConfig:
+    """Which kernel families to draw and with what parameters.
+
+    ``weights`` gives the relative frequency of each family in :data:`KERNEL_FAMILIES` order
+    (trajectory, linear, defocus). Linear-motion kernels have a length drawn from
+    ``linear_length`` px and a uniform angle; defocus kernels are discs of radius ``defocus_radius`` px.
+    """
+
+    trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)
+    weights: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    linear_length: tuple[float, float] = (5.0, 40.0)
+    defocus_radius: tuple[float, float] = (1.0, 8.0)
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(KERNEL_FAMILIES) or any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+            raise ValueError(
+                f"weights must be {len(KERNEL_FAMILIES)} non-negative numbers for {KERNEL_FAMILIES} "
+                f"with a positive sum, got {self.weights}")
+        half = (self.trajectory.size - 3) / 2
+        _check_range("linear_length", self.linear_length, 1.0, 2 * half)
+        _check_range("defocus_radius", self.defocus_radius, 0.5, half)
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """The camera model around the blur, each step switchable.
+
+    * ``linear``: blur in linear light; ``"srgb"`` undoes the sRGB curve, ``"gamma"`` undoes
+      ``x ** gamma``, ``"none"`` blurs the stored values as they are.
+    * ``highlight_boost``: saturated pixels (``>= saturation`` in linear light) of the sharp image are
+      scaled by a factor drawn from this range before blurring, since the scene was brighter than the
+      sensor could record; (1, 1) switches it off.
+    * ``clip``: clip to the sensor's range [0, 1] after blur and noise.
+    * ``noise``: ``"poisson-gaussian"`` (shot noise with a full well drawn log-uniformly from
+      ``full_well`` photons, plus Gaussian read noise with a standard deviation drawn from
+      ``read_noise``, in linear units), ``"gaussian"`` (read noise only) or ``"none"``.
+      ``exact_poisson`` draws true Poisson counts; otherwise the (much faster) Gaussian
+      approximation with the same variance is used.
+    * ``jpeg_quality``: compress the blurred image as JPEG at a quality drawn from this range, or ``None``.
+    """
+
+    linear: str = "srgb"
+    gamma: float = 2.2
+    highlight_boost: tuple[float, float] = (1.0, 1.0)
+    saturation: float = 0.98
+    clip: bool = True
+    noise: str = "poisson-gaussian"
+    full_well: tuple[float, float] = (1000.0, 20000.0)
+    read_noise: tuple[float, float] = (0.0, 0.003)
+    exact_poisson: bool = False
+    jpeg_quality: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.linear not in LINEAR_MODES:
+            raise ValueError(f"linear must be one of {LINEAR_MODES}, got {self.linear!r}")
+        if not self.gamma > 0:
+            raise ValueError(f"gamma must be positive, got {self.gamma}")
+        if self.noise not in NOISE_MODES:
+            raise ValueError(f"noise must be one of {NOISE_MODES}, got {self.noise!r}")
+        _check_range("highlight_boost", self.highlight_boost, 1.0)
+        _check_range("full_well", self.full_well, 1.0)
+        _check_range("read_noise", self.read_noise, 0.0)
+        if self.jpeg_quality is not None:
+            _check_range("jpeg_quality", self.jpeg_quality, 1, 100)
+
+
+@dataclass(frozen=True)
+class DegradeConfig:
+    """Everything :func:`blurgen.degrade` needs: the kernel model and the camera model.
+
+    ``crop_kernel``: crop each kernel to the odd square around its support before convolving
+    (the same result, faster for small kernels).
+    """
+
+    kernel: KernelConfig = field(default_factory=KernelConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    crop_kernel: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (tuples become lists)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DegradeConfig":
+        """The inverse of :meth:`to_dict`; missing keys take their defaults."""
+        k = dict(d.get("kernel", {}))
+        traj = TrajectoryConfig(**_tuples(k.pop("trajectory", {})))
+        return cls(kernel=KernelConfig(trajectory=traj, **_tuples(k)),
+                   camera=CameraConfig(**_tuples(d.get("camera", {}))),
+                   crop_kernel=d.get("crop_kernel", True))
+
+
+def _tuples(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
