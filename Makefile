@@ -26,7 +26,7 @@ test: $(STAMP)
 demo: $(STAMP)
 	rm -rf $(OUT) && mkdir -p $(OUT)
 	$(VENV)/bin/blurgen kernels --count 64 --seed 0 --out $(OUT)/kernels.npz --preview $(OUT)/kernel-gallery.png
-	$(VENV)/bin/blurgen pairs-preview samples $(OUT)/pairs --seed 0
+	$(VENV)/bin/blurgen preview samples --out $(OUT)/pairs --seed 0 --variants 2
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_kernels.py

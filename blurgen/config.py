@@ -29,7 +29,9 @@ class TrajectoryConfig:
     """Random camera-shake trajectories (Boracchi and Foi 2012, DeblurGAN's defaults).
 
     The walk has ``num_samples`` points spaced evenly along a path of exactly ``max_length`` px.
-    Per trajectory: ``anxiety`` (DeblurGAN's ``expl``; ``None`` draws it from U(0, 0.1)),
+    Per trajectory: ``anxiety`` (DeblurGAN's ``expl``; ``None`` draws it from ``anxiety_choices``,
+    the list DeblurGAN's dataset script draws from; its ``Trajectory`` class alone would use
+    U(0, 0.1), which gives kernels half the size of those DeblurGAN trained on),
     centripetal pull U(0, ``centripetal_max``), Gaussian shake U(0, ``gaussian_shake_max``) and
     big-shake probability U(0, ``big_shake_prob_max``) x anxiety per step.
     ``exposures`` are the fractions of the path that a kernel integrates (one drawn per kernel).
@@ -40,6 +42,7 @@ class TrajectoryConfig:
     num_samples: int = 2000
     max_length: float = 60.0
     anxiety: float | None = None
+    anxiety_choices: tuple[float, ...] = (0.01, 0.009, 0.008, 0.007, 0.005, 0.003)
     centripetal_max: float = 0.7
     gaussian_shake_max: float = 10.0
     big_shake_prob_max: float = 0.2
@@ -52,6 +55,8 @@ class TrajectoryConfig:
             raise ValueError(f"max_length must be positive, got {self.max_length}")
         if self.anxiety is not None and self.anxiety < 0:
             raise ValueError(f"anxiety must be >= 0 or None, got {self.anxiety}")
+        if not self.anxiety_choices or any(a < 0 for a in self.anxiety_choices):
+            raise ValueError(f"anxiety_choices must be non-negative numbers, got {self.anxiety_choices}")
         if not self.exposures or any(not 0 < e <= 1 for e in self.exposures):
             raise ValueError(f"exposures must be fractions in (0, 1], got {self.exposures}")
         # A path of length L lies within L/2 of its own centroid, so after centring it needs a
@@ -100,8 +105,9 @@ class CameraConfig:
       ``x ** gamma``, ``"none"`` blurs the stored values as they are.
     * ``highlight_boost``: saturated pixels (``>= saturation`` in linear light) of the sharp image are
       scaled by a factor drawn from this range before blurring, since the scene was brighter than the
-      sensor could record; (1, 1) switches it off.
-    * ``clip``: clip to the sensor's range [0, 1] after blur and noise.
+      sensor could record; after the blur the sensor clips them again, which leaves the bright,
+      flat-topped streaks of real night shots. (1, 1) switches it off. The output is always clipped
+      to the range of uint8.
     * ``noise``: ``"poisson-gaussian"`` (shot noise with a full well drawn log-uniformly from
       ``full_well`` photons, plus Gaussian read noise with a standard deviation drawn from
       ``read_noise``, in linear units), ``"gaussian"`` (read noise only) or ``"none"``.
@@ -114,7 +120,6 @@ class CameraConfig:
     gamma: float = 2.2
     highlight_boost: tuple[float, float] = (1.0, 1.0)
     saturation: float = 0.98
-    clip: bool = True
     noise: str = "poisson-gaussian"
     full_well: tuple[float, float] = (1000.0, 20000.0)
     read_noise: tuple[float, float] = (0.0, 0.003)

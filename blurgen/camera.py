@@ -1,0 +1,96 @@
+"""The camera model around the blur: tone curves, highlight clipping, sensor noise, JPEG.
+
+Blur happens in the scene, in linear light; a camera then clips what its sensor cannot hold,
+adds shot and read noise, applies its tone curve and maybe compresses. Blurring stored sRGB
+values instead (as DeblurGAN does) darkens blurred highlights and gives the wrong edge profile.
+
+Arrays: uint8 images (HxW or HxWx3) outside, float32 linear values in [0, 1] inside (above 1 for
+boosted highlights before clipping).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from blurgen.images import decode_image, encode_jpeg
+
+
+def srgb_to_linear(v: np.ndarray) -> np.ndarray:
+    """The sRGB decoding curve (IEC 61966-2-1), for values in [0, 1]."""
+    v = np.asarray(v, dtype=np.float64)
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(v: np.ndarray) -> np.ndarray:
+    """The sRGB encoding curve, for float32 values in [0, 1]; returns float32."""
+    v = np.asarray(v, dtype=np.float32)
+    low = v * np.float32(12.92)
+    high = np.float32(1.055) * np.power(np.maximum(v, np.float32(0.0031308)), np.float32(1 / 2.4)) - np.float32(0.055)
+    return np.where(v <= np.float32(0.0031308), low, high)
+
+
+def decode_lut(mode: str, gamma: float = 2.2) -> np.ndarray:
+    """A 256-entry float32 table from stored uint8 values to linear light."""
+    v = np.arange(256, dtype=np.float64) / 255.0
+    if mode == "srgb":
+        lin = srgb_to_linear(v)
+    elif mode == "gamma":
+        lin = v ** gamma
+    elif mode == "none":
+        lin = v
+    else:
+        raise ValueError(f"linear mode must be 'srgb', 'gamma' or 'none', got {mode!r}")
+    return lin.astype(np.float32)
+
+
+def to_linear(image: np.ndarray, mode: str, gamma: float = 2.2) -> np.ndarray:
+    """uint8 stored values to float32 linear light in [0, 1] (by table lookup)."""
+    return decode_lut(mode, gamma)[image]
+
+
+def from_linear(x: np.ndarray, mode: str, gamma: float = 2.2) -> np.ndarray:
+    """float32 linear light to uint8 stored values: clip to [0, 1], apply the curve, round."""
+    x = np.clip(x, 0.0, 1.0, out=np.empty_like(x, dtype=np.float32))
+    if mode == "srgb":
+        x = linear_to_srgb(x)
+    elif mode == "gamma":
+        x = np.power(x, np.float32(1.0 / gamma))
+    elif mode != "none":
+        raise ValueError(f"linear mode must be 'srgb', 'gamma' or 'none', got {mode!r}")
+    return np.rint(x * np.float32(255.0)).astype(np.uint8)
+
+
+def boost_highlights(x: np.ndarray, factor: float, saturation: float) -> np.ndarray:
+    """Scale the pixels at or above ``saturation`` by ``factor``: a clipped highlight stood for
+    more light than the sensor recorded, which a blur spreads into bright streaks."""
+    if factor == 1.0:
+        return x
+    out = x.copy()
+    out[x >= saturation] *= np.float32(factor)
+    return out
+
+
+def add_noise(x: np.ndarray, rng: np.random.Generator, full_well: float | None, read_sigma: float,
+              exact_poisson: bool = False) -> np.ndarray:
+    """Shot noise (photon counting at ``full_well`` photons for a value of 1) and Gaussian read
+    noise of standard deviation ``read_sigma``, in linear units.
+
+    Without ``exact_poisson`` the shot noise is drawn as a Gaussian of the same variance,
+    ``x / full_well``, which is indistinguishable at these photon counts and several times faster.
+    ``full_well=None`` gives read noise only.
+    """
+    x = np.maximum(x, np.float32(0.0))
+    if full_well is not None and exact_poisson:
+        x = (rng.poisson(x * full_well) / full_well).astype(np.float32)
+        if read_sigma > 0:
+            x += np.float32(read_sigma) * rng.standard_normal(x.shape, dtype=np.float32)
+        return x
+    var = np.full_like(x, np.float32(read_sigma ** 2))
+    if full_well is not None:
+        var += x * np.float32(1.0 / full_well)
+    return x + np.sqrt(var) * rng.standard_normal(x.shape, dtype=np.float32)
+
+
+def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
+    """Compress and decompress a uint8 image as JPEG at ``quality``."""
+    mode = "grey" if image.ndim == 2 else "rgb"
+    return decode_image(encode_jpeg(image, quality), "<jpeg round trip>", mode)

@@ -1,0 +1,282 @@
+"""The ``blurgen`` command line.
+
+``kernels``, ``degrade`` and ``preview`` run the synthesizer directly. ``synth``, ``pairs`` and
+``inspect`` are the Beam pipelines (``pipelines.cli``), imported only when called; ``fit``,
+``score`` and ``deblur`` run the TensorFlow trainer in a subprocess, because TensorFlow and the
+``tfrecord`` package cannot share a process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+import numpy as np
+
+from blurgen.config import (KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, CameraConfig, DegradeConfig,
+                            KernelConfig, TrajectoryConfig)
+
+_PIPELINE_COMMANDS = {"synth": "synth", "pairs": "pairs", "inspect": "inspect"}
+_TRAINING_COMMANDS = {"fit": "training.fit", "score": "training.score", "deblur": "training.deblur"}
+# One-line help for the commands imported on demand, so that `blurgen --help` imports nothing.
+_LAZY_HELP = {
+    "synth": "Beam pipeline: sharp photos to blurred/sharp TFRecord shards.",
+    "pairs": "Beam pipeline: real blurred/sharp pairs (GoPro, folders, RealBlur, side by side) to shards.",
+    "inspect": "Check a shard folder (counts, CRCs) and draw a contact sheet.",
+    "fit": "Train a deblurring GAN on shards (python -m training.fit).",
+    "score": "Score a model or the blurry input: PSNR, SSIM, time (python -m training.score).",
+    "deblur": "Deblur photos with a trained model (python -m training.deblur).",
+}
+
+
+def _range(text: str | None, name: str, cast=float):
+    """'a' -> (a, a); 'a,b' -> (a, b)."""
+    if text is None:
+        return None
+    try:
+        parts = [cast(p) for p in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a number or a 'low,high' pair", param_hint=name)
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise click.BadParameter(f"{text!r}: give one value or 'low,high'", param_hint=name)
+    return tuple(parts)
+
+
+def parse_mix(text: str) -> tuple[float, float, float]:
+    """'trajectory=0.8,linear=0.1,defocus=0.1' -> weights in KERNEL_FAMILIES order."""
+    weights = dict.fromkeys(KERNEL_FAMILIES, 0.0)
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in weights:
+            raise ValueError(f"unknown kernel family {name!r} in {text!r}; use {', '.join(KERNEL_FAMILIES)}")
+        try:
+            weights[name] = float(value) if value else 1.0
+        except ValueError:
+            raise ValueError(f"weight of {name!r} in {text!r} is not a number") from None
+    return tuple(weights[f] for f in KERNEL_FAMILIES)
+
+
+def degradation_options(f):
+    """The options that set a :class:`DegradeConfig`; read them with :func:`config_from_options`."""
+    opts = [
+        click.option("--mix", default="trajectory=1", show_default=True,
+                     help="Kernel families and weights, e.g. 'trajectory=0.8,linear=0.1,defocus=0.1'."),
+        click.option("--exposures", default=None, help="Exposure fractions to draw from, e.g. '0.01,0.1,0.5,1'."),
+        click.option("--anxiety", type=float, default=None,
+                     help="Fix the trajectory anxiety (DeblurGAN's expl); default: drawn as DeblurGAN does."),
+        click.option("--max-length", type=float, default=None, help="Trajectory length in px (default 60)."),
+        click.option("--canvas", type=int, default=None, help="Kernel canvas in px (default 64, made odd: 65)."),
+        click.option("--linear", type=click.Choice(LINEAR_MODES), default="srgb", show_default=True,
+                     help="Blur in linear light: undo sRGB, undo a gamma, or blur stored values."),
+        click.option("--gamma", type=float, default=2.2, show_default=True, help="The gamma for --linear gamma."),
+        click.option("--highlight-boost", default="1", show_default=True,
+                     help="Scale saturated highlights by this factor or 'low,high' range before blurring."),
+        click.option("--noise", type=click.Choice(NOISE_MODES), default="poisson-gaussian", show_default=True),
+        click.option("--full-well", default="1000,20000", show_default=True,
+                     help="Photons at white (shot noise), a value or 'low,high' (log-uniform)."),
+        click.option("--read-noise", default="0,0.003", show_default=True,
+                     help="Read-noise std in linear units, a value or 'low,high'."),
+        click.option("--jpeg", "jpeg_quality", default=None,
+                     help="JPEG-compress the blurred image at this quality or 'low,high' range."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+_CONFIG_KEYS = ("mix", "exposures", "anxiety", "max_length", "canvas", "linear", "gamma", "highlight_boost",
+                "noise", "full_well", "read_noise", "jpeg_quality")
+
+
+def config_from_options(mix, exposures, anxiety, max_length, canvas, linear, gamma, highlight_boost, noise,
+                        full_well, read_noise, jpeg_quality) -> DegradeConfig:
+    """Build the config from :func:`degradation_options`' values; bad values become click errors."""
+    try:
+        traj = {}
+        if exposures is not None:
+            traj["exposures"] = tuple(float(e) for e in exposures.split(","))
+        if anxiety is not None:
+            traj["anxiety"] = anxiety
+        if max_length is not None:
+            traj["max_length"] = max_length
+        if canvas is not None:
+            traj["canvas"] = canvas
+        kernel = KernelConfig(trajectory=TrajectoryConfig(**traj), weights=parse_mix(mix))
+        camera = CameraConfig(linear=linear, gamma=gamma, highlight_boost=_range(highlight_boost, "--highlight-boost"),
+                              noise=noise, full_well=_range(full_well, "--full-well"),
+                              read_noise=_range(read_noise, "--read-noise"),
+                              jpeg_quality=_range(jpeg_quality, "--jpeg", int))
+        return DegradeConfig(kernel=kernel, camera=camera)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _pop_config(kwargs: dict) -> DegradeConfig:
+    return config_from_options(**{k: kwargs.pop(k) for k in _CONFIG_KEYS})
+
+
+class _Group(click.Group):
+    """Adds the pipeline and trainer commands without importing Beam or TensorFlow up front."""
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(_LAZY_HELP))
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, self.commands[name].get_short_help_str(60) if name in self.commands else _LAZY_HELP[name])
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def get_command(self, ctx, name):
+        cmd = super().get_command(ctx, name)
+        if cmd is not None:
+            return cmd
+        if name in _PIPELINE_COMMANDS:
+            try:
+                from pipelines import cli as pipeline_cli
+            except ImportError as exc:
+                raise click.ClickException(f"'blurgen {name}' needs the pipelines package: {exc}") from exc
+            return getattr(pipeline_cli, _PIPELINE_COMMANDS[name])
+        if name in _TRAINING_COMMANDS:
+            return _forwarding_command(name, _TRAINING_COMMANDS[name])
+        return None
+
+
+def _forwarding_command(name: str, module: str) -> click.Command:
+    @click.command(name=name, context_settings=dict(ignore_unknown_options=True, allow_extra_args=True,
+                                                    help_option_names=[]),
+                   help=f"Run `python -m {module}` (TensorFlow, in its own process); all arguments pass through.")
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def forward(args):
+        sys.exit(subprocess.call([sys.executable, "-m", module, *args]))
+    return forward
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="blurgen")
+def main():
+    """blurgen: realistic, reproducible motion-blur training data, and a trainer to use it."""
+
+
+@main.command()
+@click.option("--count", "-n", type=click.IntRange(1), default=16, show_default=True, help="How many kernels.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output .npz file.")
+@click.option("--preview", type=click.Path(dir_okay=False), default=None, help="Also write a PNG gallery.")
+@degradation_options
+def kernels(count, seed, out, preview, **kwargs):
+    """Draw random blur kernels and save them as array 'kernels' (N, k, k) float32 in an .npz,
+    with their parameters ('family', one array per parameter, NaN where it does not apply)."""
+    from blurgen.kernels import draw_kernels
+
+    cfg = _pop_config(kwargs)
+    ks, params = draw_kernels(count, np.random.default_rng(seed), cfg.kernel)
+    names = sorted({k for p in params for k in p if k != "family"})
+    arrays = {n: np.array([float(p.get(n, np.nan)) for p in params]) for n in names}
+    np.savez_compressed(out, kernels=ks, family=np.array([p["family"] for p in params]), seed=seed,
+                        config=json.dumps(cfg.to_dict()["kernel"]),
+                        **arrays)
+    click.echo(f"wrote {count} kernels of {ks.shape[1]}x{ks.shape[2]} to {out}")
+    if preview:
+        from blurgen.images import write_image
+        from blurgen.preview import kernel_gallery
+
+        write_image(preview, kernel_gallery(ks))
+        click.echo(f"wrote gallery {preview}")
+
+
+def _load_kernel(path: str) -> np.ndarray:
+    try:
+        k = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"{path}: cannot be read as a .npy array ({exc})", param_hint="--kernel")
+    if isinstance(k, np.lib.npyio.NpzFile):
+        raise click.BadParameter(f"{path} is an .npz archive; save one kernel with np.save(file, kernels[i])",
+                                 param_hint="--kernel")
+    if k.ndim != 2 or not np.all(np.isfinite(k)):
+        raise click.BadParameter(f"{path}: a kernel must be a finite 2-D array, got shape {k.shape}",
+                                 param_hint="--kernel")
+    return k.astype(np.float32)
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--kernel", "kernel_path", type=click.Path(dir_okay=False), default=None,
+              help="Use this kernel (.npy, 2-D) as is instead of drawing one.")
+@click.option("--kernel-out", type=click.Path(dir_okay=False), default=None,
+              help="Save the kernel that was convolved (.npy); its centre pixel is the origin.")
+@click.option("--grey", is_flag=True, help="Read and write the image as grey.")
+@degradation_options
+def degrade(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
+    """Blur one image through the camera model. With --linear none --noise none and a given
+    --kernel, OUTPUT is exactly INPUT convolved with the kernel (reflected borders)."""
+    from blurgen.degrade import degrade_with_params
+    from blurgen.images import ImageError, read_image, write_image
+
+    cfg = _pop_config(kwargs)
+    kernel = _load_kernel(kernel_path) if kernel_path else None
+    try:
+        image = read_image(input, "grey" if grey else "rgb")
+    except ImageError as exc:
+        raise click.BadParameter(str(exc), param_hint="INPUT")
+    result = degrade_with_params(image, np.random.default_rng(seed), cfg, kernel)
+    try:
+        write_image(output, result.blurred)
+    except (ValueError, OSError) as exc:
+        raise click.BadParameter(str(exc), param_hint="OUTPUT")
+    if kernel_out:
+        np.save(kernel_out, result.kernel)
+    click.echo(f"wrote {output} ({result.blurred.shape[1]}x{result.blurred.shape[0]}, "
+               f"kernel {result.kernel.shape[0]}x{result.kernel.shape[1]})")
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder for the panels.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--variants", type=click.IntRange(1), default=2, show_default=True)
+@degradation_options
+def preview(sources, out, seed, variants, **kwargs):
+    """Blur each photo in SOURCES (files or folders) and write sharp | blurred | kernel panels."""
+    from blurgen.degrade import degrade
+    from blurgen.images import ImageError, read_image, write_image
+    from blurgen.preview import pair_panel
+    from blurgen.seeding import example_rng
+
+    cfg = _pop_config(kwargs)
+    files = []
+    for s in sources:
+        if os.path.isdir(s):
+            files += sorted(os.path.join(s, f) for f in os.listdir(s)
+                            if f.lower().endswith((".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")))
+        else:
+            files.append(s)
+    os.makedirs(out, exist_ok=True)
+    written = skipped = 0
+    for path in files:
+        try:
+            image = read_image(path)
+        except ImageError as exc:
+            click.echo(f"skipped: {exc}", err=True)
+            skipped += 1
+            continue
+        stem = os.path.splitext(os.path.basename(path))[0]
+        for v in range(variants):
+            blurred, kernel = degrade(image, example_rng(seed, os.path.basename(path), v), cfg)
+            write_image(os.path.join(out, f"{stem}-v{v}.png"), pair_panel(image, blurred, kernel))
+            written += 1
+    click.echo(f"{len(files)} inputs = {len(files) - skipped} used + {skipped} skipped; "
+               f"wrote {written} panels to {out}")
+    if written == 0:
+        raise click.ClickException("no panel written: no readable image among the sources")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,109 @@
+"""Degrade a sharp image: draw (or take) a kernel, blur in linear light, run the camera model.
+
+``degrade(image, rng)`` is the one call the pipelines make per example. Its randomness comes
+only from ``rng``, consumed in a fixed order (kernel, highlight boost, noise levels, noise, JPEG
+quality), so one generator state gives one result on every machine.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from blurgen.blur import convolve
+from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, to_linear
+from blurgen.config import DegradeConfig
+from blurgen.kernels import crop_to_support, draw_kernels
+
+
+class Degraded(NamedTuple):
+    """The result of :func:`degrade_with_params`."""
+
+    blurred: np.ndarray  # uint8, the input's shape
+    kernel: np.ndarray  # float32 (kh, kw), origin at (kh // 2, kw // 2): blurred = sharp * kernel
+    params: dict[str, Any]  # JSON-ready: what was drawn for this image
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"image must be uint8 (as read by blurgen.images.read_image), got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or image.size == 0:
+        raise ValueError(f"image must be HxW grey or HxWx3 RGB, got shape {image.shape}")
+    return image
+
+
+def _check_kernel(kernel: np.ndarray) -> np.ndarray:
+    kernel = np.asarray(kernel, dtype=np.float32)
+    if kernel.ndim != 2 or kernel.size == 0:
+        raise ValueError(f"kernel must be a 2-D array, got shape {kernel.shape}")
+    if not np.all(np.isfinite(kernel)):
+        raise ValueError("kernel contains NaN or infinite values")
+    return kernel
+
+
+def _uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    return float(rng.uniform(bounds[0], bounds[1]))
+
+
+def degrade_with_params(image: np.ndarray, rng: np.random.Generator, config: DegradeConfig | None = None,
+                        kernel: np.ndarray | None = None) -> Degraded:
+    """Blur ``image`` and run it through the camera model.
+
+    Args:
+      image: uint8 HxWx3 RGB or HxW grey, any size and aspect ratio.
+      rng: the only source of randomness.
+      config: the model's settings (:class:`blurgen.config.DegradeConfig`; defaults if ``None``).
+      kernel: a 2-D kernel to use as is (not normalised, not re-centred; origin at its centre
+        pixel ``(kh // 2, kw // 2)``); ``None`` draws one from ``config.kernel``.
+    Returns:
+      :class:`Degraded` with the blurred uint8 image (same shape), the kernel that was convolved,
+      and the parameters drawn.
+    """
+    cfg = config or DegradeConfig()
+    cam = cfg.camera
+    image = _check_image(image)
+    if kernel is None:
+        drawn, kparams = draw_kernels(1, rng, cfg.kernel)
+        kernel = crop_to_support(drawn[0]) if cfg.crop_kernel else drawn[0]
+        kparams = kparams[0]
+    else:
+        kernel, kparams = _check_kernel(kernel), {"family": "given"}
+    params: dict[str, Any] = {"kernel": kparams, "kernel_size": list(kernel.shape), "linear": cam.linear}
+
+    x = to_linear(image, cam.linear, cam.gamma)
+    boost = _uniform(rng, cam.highlight_boost)
+    x = boost_highlights(x, boost, cam.saturation)
+    params["highlight_boost"] = boost
+    x = convolve(x, kernel)
+
+    if cam.noise != "none":
+        full_well = None
+        if cam.noise == "poisson-gaussian":
+            lo, hi = cam.full_well
+            full_well = math.exp(_uniform(rng, (math.log(lo), math.log(hi))))
+        read = _uniform(rng, cam.read_noise)
+        x = add_noise(x, rng, full_well, read, cam.exact_poisson)
+        params.update(noise=cam.noise, full_well=full_well, read_noise=read)
+    else:
+        params["noise"] = "none"
+
+    blurred = from_linear(x, cam.linear, cam.gamma)
+    if cam.jpeg_quality is not None:
+        quality = int(rng.integers(cam.jpeg_quality[0], cam.jpeg_quality[1] + 1))
+        blurred = jpeg_roundtrip(blurred, quality)
+        params["jpeg_quality"] = quality
+    return Degraded(blurred, kernel, params)
+
+
+def degrade(image: np.ndarray, rng: np.random.Generator, config: DegradeConfig | None = None,
+            kernel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Blur ``image`` through the camera model; returns ``(blurred uint8, kernel float32)``.
+
+    See :func:`degrade_with_params`, which also returns the parameters drawn.
+    """
+    result = degrade_with_params(image, rng, config, kernel)
+    return result.blurred, result.kernel

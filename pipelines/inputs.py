@@ -1,0 +1,85 @@
+"""Finding and reading input files through ``apache_beam.io.filesystems`` (local paths, ``gs://``, ...).
+
+A source given on the command line is a file, a glob (``photos/*.jpg``, ``gs://b/p/**.png``) or a
+directory (or object prefix), searched recursively for image files. Each file found gets a *name*
+relative to its source's root (``a/b.png`` under ``--src photos``): names, not absolute paths, key
+the examples, so a dataset does not change when its folder moves.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+_GLOB = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True, order=True)
+class InputFile:
+    """One file found under a source: ``name`` relative to the source's root, ``path`` to open it."""
+
+    name: str
+    path: str
+
+
+def is_image_name(path: str) -> bool:
+    return path.lower().endswith(IMAGE_EXTENSIONS)
+
+
+def _is_local_dir(src: str) -> bool:
+    return FileSystems.get_scheme(src) is None and os.path.isdir(src)
+
+
+def _relative(path: str, root: str) -> str:
+    if not root:
+        return path.lstrip("/")
+    rel = path[len(root):] if path.startswith(root) else os.path.basename(path)
+    return rel.lstrip("/\\").replace("\\", "/")
+
+
+def expand_source(src: str, images_only_in_dirs: bool = True) -> list[InputFile]:
+    """The files of one source, sorted by name.
+
+    A directory (or a ``gs://`` prefix that is not an object) is searched recursively and only
+    files with an image extension are kept (a README beside the photos is not an input);
+    a file or a glob is taken as given, so a mistake in it is reported, not skipped.
+
+    Raises:
+      ValueError: nothing matches ``src``.
+    """
+    if _GLOB.search(src):
+        root = src[:_GLOB.search(src).start()]
+        root = root[:max(root.rfind("/"), 0)]
+        found = [m.path for m in FileSystems.match([src])[0].metadata_list]
+    elif not _is_local_dir(src) and FileSystems.exists(src) and not src.endswith("/"):
+        root, found = os.path.dirname(src), [src]
+    else:
+        root = src.rstrip("/\\")
+        pattern = FileSystems.join(root, "**") if root else "**"
+        found = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+        if images_only_in_dirs:
+            found = [p for p in found if is_image_name(p)]
+    if not found:
+        raise ValueError(f"--src {src}: no files found; check the path (directories are searched "
+                         f"for {', '.join(IMAGE_EXTENSIONS)} files)")
+    return sorted(InputFile(_relative(p, root), p) for p in found)
+
+
+def read_bytes(path: str) -> bytes:
+    """The whole file, uncompressed as stored (a ``.gz`` name is not unpacked)."""
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        return f.read()
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with FileSystems.create(path, mime_type="application/octet-stream",
+                            compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        f.write(data)
+
+
+def exists(path: str) -> bool:
+    return FileSystems.exists(path)

@@ -1,0 +1,140 @@
+"""What every pipeline's launcher does: split flags, prepare the output, run, report, decide the exit code.
+
+Known flags belong to the pipeline; every other flag goes to Beam's ``PipelineOptions`` untouched
+(``--runner``, ``--direct_num_workers``, ``--project``, ``--setup_file``, ...). Without ``--runner``
+the local ``DirectRunner`` is used.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any, Callable
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipelines import metadata
+from pipelines.transforms import ProcessInputs
+from pipelines.write import WriteShards
+
+LOG = logging.getLogger("pipelines")
+
+
+def add_common_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by ``synth`` and ``pairs``."""
+    parser.add_argument("--out", required=True, help="output directory (local or gs://...)")
+    parser.add_argument("--name", default="blurgen", help="dataset name, the shards' file prefix (default: %(default)s)")
+    parser.add_argument("--num-shards", default="auto",
+                        help="shards per split: a number, or 'auto' for about 128 MiB each (default: %(default)s)")
+    parser.add_argument("--max-reject-fraction", type=float, default=0.05,
+                        help="exit non-zero when more than this fraction of inputs is rejected (default: %(default)s)")
+    parser.add_argument("--overwrite", action="store_true", help="replace shards of the same --name already in --out")
+    parser.add_argument("--verbose", action="store_true", help="show Beam's own log messages too")
+
+
+def parse_num_shards(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"--num-shards must be a positive number or 'auto', got {text!r}")
+    return value
+
+
+def beam_options(beam_args: list[str]) -> PipelineOptions:
+    if not any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
+        # Name the local runner explicitly: the default first tries Prism, which downloads a binary.
+        beam_args = ["--runner=DirectRunner", *beam_args]
+    return PipelineOptions(beam_args)
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(logging.INFO if verbose else logging.WARNING)
+    LOG.setLevel(logging.INFO)
+
+
+def prepare_out(out: str, name: str, overwrite: bool) -> None:
+    """Refuse to mix a new dataset with old shards of the same name (or delete them with ``overwrite``)."""
+    old = [m.path for m in FileSystems.match([FileSystems.join(out, f"{name}-*.tfrecord-*")])[0].metadata_list]
+    if old and not overwrite:
+        raise ValueError(f"--out {out} already holds {len(old)} shard(s) of dataset {name!r}; "
+                         f"pass --overwrite to replace them, or choose another --out or --name")
+    if old:
+        FileSystems.delete(old)
+    if FileSystems.get_scheme(out) is None and not FileSystems.exists(out):
+        FileSystems.mkdirs(out)
+
+
+def execute(build: Callable[[beam.Pipeline], None], options: PipelineOptions, out: str) -> dict[str, Any]:
+    """Build and run the pipeline, wait for it, and return the manifest it wrote."""
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline)
+    result = pipeline.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed
+                for c in result.metrics().query(beam.metrics.MetricsFilter().with_namespace("blurgen"))["counters"]}
+    LOG.info("Beam counters: %s", ", ".join(f"{k}={v}" for k, v in sorted(counters.items())))
+    manifest = metadata.read_json(FileSystems.join(out, metadata.MANIFEST))
+    manifest["counters"] = counters
+    return manifest
+
+
+def failures(manifest: dict[str, Any]) -> list[str]:
+    """Why the run counts as failed (empty when it succeeded)."""
+    why = []
+    inputs, rejected = manifest["inputs"], manifest["rejected"]
+    limit = manifest["parameters"]["max_reject_fraction"]
+    if not manifest["balanced"]:  # pragma: no cover - would be a bug in the pipeline
+        why.append(f"inputs ({inputs}) != written ({manifest['written']}) + rejected ({rejected})")
+    if manifest["pairs_total"] == 0:
+        why.append("no pairs were written")
+    if inputs and rejected / inputs > limit:
+        why.append(f"{rejected} of {inputs} inputs rejected ({rejected / inputs:.1%}), "
+                   f"more than --max-reject-fraction {limit}")
+    return why
+
+
+def report(manifest: dict[str, Any], out: str) -> int:
+    """Print the counts and where the outputs are; return the exit code."""
+    say = lambda text: print(text, flush=True)  # noqa: E731
+    say(f"{manifest['inputs']} inputs = {manifest['written']} written + {manifest['rejected']} rejected")
+    for split, n in sorted(manifest["pairs"].items()):
+        say(f"  {split}: {n} pairs in {len(manifest['shards'][split])} shard(s)")
+    if manifest["rejects_by_kind"]:
+        say("  rejects: " + ", ".join(f"{n} {k}" for k, n in manifest["rejects_by_kind"].items())
+            + f" (see {FileSystems.join(out, metadata.REJECTS)})")
+    say(f"shards and metadata in {out} ({manifest['bytes']} bytes); manifest: {FileSystems.join(out, metadata.MANIFEST)}")
+    why = failures(manifest)
+    for reason in why:
+        print(f"FAILED: {reason}", file=sys.stderr, flush=True)
+    return 1 if why else 0
+
+
+def main(run: Callable[[list[str] | None], dict[str, Any]], argv: list[str] | None) -> int:
+    """Run ``run(argv)``, print its report and return the exit code (2 for a usage error)."""
+    try:
+        manifest = run(argv)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
+    return report(manifest, manifest["out"])
+
+
+def build_dataset(p: beam.Pipeline, items: list, fn: Callable, path_of: Callable[[Any], str],
+                  listing_rejects: list, out: str, name: str, num_shards: int | None,
+                  run_info: dict[str, Any]) -> None:
+    """The graph both pipelines share: inputs -> pairs or rejects -> shards -> metadata."""
+    outcome = (p
+               | "ListInputs" >> beam.Create(items)
+               | "Spread" >> beam.Reshuffle()  # one worker lists, all of them process
+               | "MakePairs" >> ProcessInputs(fn, path_of))
+    early = p | "ListingRejects" >> beam.Create(listing_rejects)
+    rejects = (outcome["rejects"], early) | "Rejects" >> beam.Flatten()
+    shards = outcome["records"] | "Shards" >> WriteShards(out, name, num_shards)
+    _ = (shards, rejects, outcome["done"]) | "Metadata" >> metadata.WriteMetadata(out, run_info)

@@ -1,0 +1,134 @@
+"""``blurgen synth``: sharp photos in, synthetic blurred/sharp pairs out, as sharded TFRecords.
+
+Run locally (Beam's DirectRunner, two processes)::
+
+    python -m pipelines.synth --src samples --out /tmp/shards --variants 2 --seed 0 \\
+        --direct_running_mode=multi_processing --direct_num_workers=2
+
+or on Dataflow, unchanged but for Beam's flags::
+
+    python -m pipelines.synth --src gs://bucket/photos --out gs://bucket/shards \\
+        --runner DataflowRunner --project P --region R --temp_location gs://bucket/tmp \\
+        --setup_file ./setup.py
+
+It prints ``inputs = written + rejected`` and exits 1 when nothing was written or more than
+``--max-reject-fraction`` of the photos were rejected (see ``rejects.jsonl``).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import sys
+from typing import Any
+
+import apache_beam as beam
+
+from blurgen.config import KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, DegradeConfig
+from pipelines import inputs, launch, metadata
+from pipelines.inputs import InputFile
+from pipelines.rejects import DUPLICATE, Reject
+from pipelines.synthesize import SynthSettings, synthesize
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="blurgen synth", description="Synthesize blurred/sharp pairs from sharp photos into TFRecord shards. "
+        "Flags not listed here go to Apache Beam (--runner, --direct_num_workers, --setup_file, ...).")
+    parser.add_argument("--src", action="append", required=True,
+                        help="photos: a file, a glob or a directory (searched recursively); repeatable")
+    launch.add_common_flags(parser)
+    parser.add_argument("--variants", type=int, default=1, help="blurred versions of each photo (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="the run's seed (default: %(default)s)")
+    parser.add_argument("--test-fraction", type=float, default=0.1,
+                        help="fraction of photos in the test split, by a stable hash of the name (default: %(default)s)")
+    parser.add_argument("--patch", type=int, default=0, help="cut aligned square patches of this side; 0 keeps whole images")
+    parser.add_argument("--patches-per-image", type=int, default=1, help="patches per blurred version (default: %(default)s)")
+    parser.add_argument("--min-size", type=int, default=16, help="reject photos with a side shorter than this (default: %(default)s)")
+    parser.add_argument("--blurred-format", choices=("png", "jpeg"), default="png", help="storage format of the blurred image")
+    parser.add_argument("--blurred-quality", type=int, default=95, help="JPEG quality when --blurred-format jpeg")
+    parser.add_argument("--png-level", type=int, default=3, help="zlib level of the PNGs, 0-9 (pixels are the same)")
+    degrade = parser.add_argument_group("degradation (defaults: blurgen.config)")
+    degrade.add_argument("--config", help="JSON file of a DegradeConfig (as DegradeConfig.to_dict writes it)")
+    degrade.add_argument("--linear", choices=LINEAR_MODES, help="blur in linear light: srgb, gamma or none")
+    degrade.add_argument("--noise", choices=NOISE_MODES, help="camera noise model")
+    degrade.add_argument("--jpeg-quality", type=int, nargs=2, metavar=("LOW", "HIGH"),
+                         help="JPEG-compress the blurred image in the camera at a quality drawn from LOW..HIGH")
+    degrade.add_argument("--kernel-weights", type=float, nargs=3, metavar=KERNEL_FAMILIES,
+                         help="relative frequency of trajectory, linear and defocus kernels")
+    return parser
+
+
+def degrade_config(args: argparse.Namespace) -> DegradeConfig:
+    """The degradation settings: ``--config`` file (or defaults), then the flags that override it."""
+    cfg = DegradeConfig()
+    if args.config:
+        cfg = DegradeConfig.from_dict(json.loads(inputs.read_bytes(args.config).decode("utf-8")))
+    camera, kernel = {}, {}
+    if args.linear:
+        camera["linear"] = args.linear
+    if args.noise:
+        camera["noise"] = args.noise
+    if args.jpeg_quality:
+        camera["jpeg_quality"] = tuple(args.jpeg_quality)
+    if args.kernel_weights:
+        kernel["weights"] = tuple(args.kernel_weights)
+    return dataclasses.replace(cfg, camera=dataclasses.replace(cfg.camera, **camera),
+                               kernel=dataclasses.replace(cfg.kernel, **kernel))
+
+
+def list_photos(srcs: list[str]) -> tuple[list[InputFile], list[Reject]]:
+    """The photos of all sources, one per name; a second file with a name already taken is rejected
+    (its pairs would have the same keys). The same path listed twice is one input."""
+    by_path = {}
+    for src in srcs:
+        for item in inputs.expand_source(src):
+            by_path.setdefault(item.path, item)
+    photos, rejects, taken = [], [], {}
+    for item in sorted(by_path.values()):
+        if item.name in taken:
+            rejects.append(Reject(item.path, DUPLICATE, f"{item.path}: has the same name {item.name!r} as "
+                                  f"{taken[item.name]} from another --src; rename one of them"))
+        else:
+            taken[item.name] = item.path
+            photos.append(item)
+    return photos, rejects
+
+
+def _path_of(item: InputFile) -> str:
+    return item.path
+
+
+def run(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the pipeline and return the manifest it wrote (plus Beam's counters under ``counters``)."""
+    args, beam_args = build_parser().parse_known_args(argv)
+    launch.configure_logging(args.verbose)
+    settings = SynthSettings(
+        seed=args.seed, variants=args.variants, test_fraction=args.test_fraction, patch=args.patch,
+        patches_per_image=args.patches_per_image, min_size=args.min_size, blurred_format=args.blurred_format,
+        blurred_quality=args.blurred_quality, png_level=args.png_level, degrade=degrade_config(args))
+    num_shards = launch.parse_num_shards(args.num_shards)
+    options = launch.beam_options(beam_args)
+    photos, listing_rejects = list_photos(args.src)
+    launch.LOG.info("synth: %d photos under %s -> %s", len(photos) + len(listing_rejects), args.src, args.out)
+    launch.prepare_out(args.out, args.name, args.overwrite)
+    parameters = {k: v for k, v in vars(args).items() if k not in ("config", "verbose", "overwrite")}
+    parameters.update(degrade=settings.degrade.to_dict(), degrade_config_file=args.config)
+    run_info = {"pipeline": "synth", "name": args.name, "out": args.out, "sources": args.src,
+                "inputs": len(photos) + len(listing_rejects), "seed": args.seed,
+                "parameters": parameters, "versions": metadata.package_versions()}
+
+    def build(p: beam.Pipeline) -> None:
+        launch.build_dataset(p, photos, functools.partial(synthesize, s=settings), _path_of, listing_rejects,
+                             args.out, args.name, num_shards, run_info)
+
+    return launch.execute(build, options, args.out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return launch.main(run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""One sharp photo in, its synthetic blurred/sharp pairs out (the per-element work of ``synth``).
+
+For each of ``variants`` degradations of the photo, ``blurgen.degrade_with_params`` blurs the whole
+image with the generator ``example_rng(seed, name, variant)``, then aligned patches (if any) are cut
+from both images at boxes drawn from ``example_rng(seed, name + "#crop", variant)``. Everything
+random is fixed by ``(seed, name, variant)``, so the pairs do not depend on the runner or order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from blurgen import degrade_with_params
+from blurgen.config import DegradeConfig
+from blurgen.images import decode_image, encode_image, encode_png
+from blurgen.seeding import example_rng, unit_interval
+from pipelines import crops
+from pipelines.examples import Pair
+from pipelines.inputs import InputFile, read_bytes
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """Everything the per-photo work needs; defaults are the command line's."""
+
+    seed: int = 0
+    variants: int = 1
+    test_fraction: float = 0.1
+    patch: int = 0  # 0: whole images
+    patches_per_image: int = 1
+    min_size: int = 16
+    blurred_format: str = "png"
+    blurred_quality: int = 95
+    png_level: int = 3
+    degrade: DegradeConfig = field(default_factory=DegradeConfig)
+
+    def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"--seed must be >= 0, got {self.seed}")
+        if self.variants < 1:
+            raise ValueError(f"--variants must be at least 1, got {self.variants}")
+        if not 0.0 <= self.test_fraction <= 1.0:
+            raise ValueError(f"--test-fraction must be in [0, 1], got {self.test_fraction}")
+        if self.patch < 0 or self.patches_per_image < 1:
+            raise ValueError(f"--patch must be >= 0 and --patches-per-image >= 1, "
+                             f"got {self.patch} and {self.patches_per_image}")
+        if self.blurred_format not in ("png", "jpeg"):
+            raise ValueError(f"--blurred-format must be 'png' or 'jpeg', got {self.blurred_format!r}")
+
+
+def split_of(name: str, test_fraction: float) -> str:
+    """``"test"`` for a fixed ``test_fraction`` of names, ``"train"`` for the rest (stable as inputs are added)."""
+    return "test" if unit_interval(name) < test_fraction else "train"
+
+
+def pair_key(name: str, variant: int, patch_index: int | None) -> str:
+    return f"{name}#v{variant}" + ("" if patch_index is None else f"p{patch_index}")
+
+
+def synthesize(item: InputFile, s: SynthSettings) -> list[tuple[str, Pair]]:
+    """All pairs of one photo as ``(split, Pair)``; raises ``ImageError``/``RejectError`` to reject it."""
+    sharp = decode_image(read_bytes(item.path), item.path)
+    crops.check_size(sharp.shape, item.path, s.min_size, s.patch)
+    split = split_of(item.name, s.test_fraction)
+    height, width = sharp.shape[:2]
+    out = []
+    for variant in range(s.variants):
+        result = degrade_with_params(sharp, example_rng(s.seed, item.name, variant), s.degrade)
+        boxes = crops.draw_boxes(height, width, s.patch, s.patches_per_image,
+                                 example_rng(s.seed, item.name + "#crop", variant))
+        for index, box in enumerate(boxes):
+            blurred_patch, sharp_patch = crops.cut(result.blurred, box), crops.cut(sharp, box)
+            blurred_bytes = (encode_png(blurred_patch, s.png_level) if s.blurred_format == "png"
+                             else encode_image(blurred_patch, "jpeg", s.blurred_quality))
+            out.append((split, Pair(
+                key=pair_key(item.name, variant, index if s.patch else None),
+                blurred=blurred_bytes, sharp=encode_png(sharp_patch, s.png_level),
+                height=box[2], width=box[3], source=item.name, seed=s.seed, variant=variant,
+                blurred_format=s.blurred_format, kernel=result.kernel,
+                params={"degrade": result.params, "box": list(box) if s.patch else None})))
+    return out

@@ -1,0 +1,88 @@
+"""The PTransform every pipeline shares: process each input into pairs, or into one reject.
+
+``ProcessInputs(fn)`` applies ``fn(element) -> [(split, Pair), ...]`` to each input. An input
+either gives all its pairs or none: expected problems (:class:`~pipelines.rejects.RejectError`,
+``ImageError``, ``OSError``) become a reject line, and anything unexpected goes to Beam's
+dead-letter output (``with_exception_handling``) and becomes a reject too, so nothing is lost
+and one bad file never stops a run. Outputs: ``records`` as ``(split, key, example_bytes)``,
+``rejects`` as :class:`~pipelines.rejects.Reject`, ``done`` as one name per written input.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from blurgen.images import ImageError
+from pipelines.examples import encode_example
+from pipelines.rejects import Reject, RejectError, from_dead_letter, reject_from
+
+LOG = logging.getLogger(__name__)
+RECORD, REJECT, DONE = 0, 1, 2
+PROGRESS_EVERY = 25
+
+
+class _ProcessFn(beam.DoFn):
+    def __init__(self, fn: Callable[[Any], list], path_of: Callable[[Any], str]):
+        self.fn = fn
+        self.path_of = path_of
+        self.inputs = Metrics.counter("blurgen", "inputs")
+        self.pairs = Metrics.counter("blurgen", "pairs")
+        self.rejects = Metrics.counter("blurgen", "rejects")
+
+    def setup(self):
+        self.seen = 0
+        self.started = time.monotonic()
+
+    def process(self, element):
+        self.inputs.inc()
+        self.seen += 1
+        if self.seen % PROGRESS_EVERY == 0:
+            elapsed = time.monotonic() - self.started
+            LOG.info("this worker has processed %d inputs (%.2f inputs/s)", self.seen, self.seen / max(elapsed, 1e-9))
+        path = self.path_of(element)
+        try:
+            made = self.fn(element)
+            # Encode everything before emitting anything: an input gives all its pairs or none.
+            out = [(split, pair.key, encode_example(pair)) for split, pair in made]
+        except (RejectError, ImageError, OSError) as exc:
+            self.rejects.inc()
+            LOG.debug("rejected %s: %s", path, exc)
+            yield REJECT, reject_from(path, exc)
+            return
+        self.pairs.inc(len(out))
+        for rec in out:
+            yield RECORD, rec
+        yield DONE, path
+
+
+def _dead_letter(bad, path_of):
+    element, error = bad
+    Metrics.counter("blurgen", "rejects").inc()
+    return from_dead_letter(path_of(element), error)
+
+
+class ProcessInputs(beam.PTransform):
+    """Inputs in; ``{"records", "rejects", "done"}`` PCollections out (see the module docstring)."""
+
+    def __init__(self, fn: Callable[[Any], list], path_of: Callable[[Any], str]):
+        super().__init__()
+        self.fn = fn
+        self.path_of = path_of
+
+    def expand(self, items):
+        good, bad = (items
+                     | "Process" >> beam.ParDo(_ProcessFn(self.fn, self.path_of)).with_exception_handling())
+        records, rejects, done = good | "ByOutcome" >> beam.Partition(lambda o, n: o[0], 3)
+        dead = bad | "DeadLetters" >> beam.Map(_dead_letter, self.path_of)
+        return {
+            "records": records | "Records" >> beam.Map(lambda o: o[1]),
+            "rejects": ((rejects | "Rejects" >> beam.Map(lambda o: o[1]), dead)
+                        | "AllRejects" >> beam.Flatten()),
+            "done": done | "Done" >> beam.Map(lambda o: o[1]),
+        }
+
+

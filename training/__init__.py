@@ -1,0 +1,17 @@
+"""blurgen's trainer: tf.data input, the DeblurGAN generator and critic, losses, the GAN model,
+and the ``fit`` / ``score`` / ``deblur`` commands.
+
+This package imports TensorFlow and must never import ``tfrecord`` or ``apache_beam`` (the two
+register the same protobuf messages; see ARCHITECTURE.md). It reads shards with ``tf.data`` using
+the field names of :mod:`blurgen.schema`.
+
+Modules, one role each:
+  * :mod:`training.config`: :class:`TrainConfig` (every setting and its default) and ``PRESETS``.
+  * :mod:`training.data`: shard globs to batches of aligned crops, or to whole images for scoring.
+  * :mod:`training.networks`: generator and critic factories (``GENERATORS``, ``CRITICS`` registries).
+  * :mod:`training.losses`: adversarial and content losses (``ADVERSARIAL_LOSSES``, ``CONTENT_LOSSES``).
+  * :mod:`training.gan`: the GAN as a ``keras.Model`` with its own ``train_step``.
+  * :mod:`training.fit`, :mod:`training.score`, :mod:`training.deblur`: the commands.
+  * :mod:`training.metrics`: PSNR and SSIM by the pinned protocol (numpy, equal to skimage).
+  * :mod:`training.inference`: load an exported generator and run it on images of any size.
+"""

@@ -1,0 +1,232 @@
+"""Every training setting in one frozen dataclass, with its default, and the named presets.
+
+A preset is a dict of the fields that differ from :class:`TrainConfig`'s defaults (which are
+DeblurGAN's). The command line starts from a preset and overrides single fields::
+
+    python -m training.fit --preset smoke --train 'demo-out/shards/*-train.tfrecord-*' --out runs/smoke
+    python -m training.fit --preset deblurgan --train ... --out runs/dg --crop 128 --content-losses l1
+
+Adding a preset (issue 5's ``li2024``, ``densegan``) means adding an entry to ``PRESETS`` with
+:func:`register_preset`, and registering any new generator, critic or loss by name in the
+registries of :mod:`training.networks` and :mod:`training.losses`; the fields below name them.
+Fields a new part needs and no old part uses go into ``extra`` (a tuple of ``(name, value)``
+pairs, read with :meth:`TrainConfig.get_extra`), or are added here with a default that keeps the
+old presets unchanged.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of one training run (DeblurGAN's values by default).
+
+    Networks:
+      generator: registry name in ``training.networks.GENERATORS`` ("resnet": DeblurGAN's ResNet).
+      gen_filters / gen_blocks / gen_norm / gen_dropout: width (first conv), residual blocks,
+        normalisation ("instance", "batch" or "none") and dropout rate inside the blocks.
+      gen_zero_init_output: start the last convolution at zero, so that thanks to the global skip the
+        untrained generator is the identity (DeblurGAN: False; the smoke preset uses it to learn fast).
+      critic: registry name in ``training.networks.CRITICS`` ("patchgan": 70x70 PatchGAN).
+      critic_filters / critic_layers / critic_norm: width, strided layers (3 for 70x70), norm.
+    Losses:
+      adversarial: name in ``training.losses.ADVERSARIAL_LOSSES`` ("wgan-gp" or "bce").
+      adversarial_weight: weight of the generator's adversarial term (0 switches the critic off).
+      critic_steps: critic updates per generator update (WGAN-GP: 5).
+      gp_weight: gradient-penalty weight (WGAN-GP: 10).
+      content_losses / content_weights: names in ``training.losses.CONTENT_LOSSES`` and their weights
+        ("vgg19" is block3_conv3 feature MSE; "l1" the pixel L1).
+      vgg_weights: "imagenet", "random" (tests only) or a path to the no-top .h5 file.
+    Optimiser and data:
+      lr, beta1, beta2: Adam (DeblurGAN: 1e-4, 0.5, 0.999), the same for generator and critic.
+      batch, crop: batch size and square crop side in px (a multiple of 4).
+      shuffle_buffer, ignore_errors: examples in the shuffle buffer; skip and count corrupt records.
+    Run:
+      epochs, steps_per_epoch, checkpoint_every (steps), samples (images in the per-epoch PNG),
+      seed, mixed_precision, strategy ("default" or "mirrored").
+    """
+
+    generator: str = "resnet"
+    gen_filters: int = 64
+    gen_blocks: int = 9
+    gen_norm: str = "instance"
+    gen_dropout: float = 0.0
+    gen_zero_init_output: bool = False
+    critic: str = "patchgan"
+    critic_filters: int = 64
+    critic_layers: int = 3
+    critic_norm: str = "instance"
+    adversarial: str = "wgan-gp"
+    adversarial_weight: float = 1.0
+    critic_steps: int = 5
+    gp_weight: float = 10.0
+    content_losses: tuple[str, ...] = ("vgg19",)
+    content_weights: tuple[float, ...] = (100.0,)
+    vgg_weights: str = "imagenet"
+    lr: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch: int = 1
+    crop: int = 256
+    shuffle_buffer: int = 256
+    ignore_errors: bool = False
+    epochs: int = 300
+    steps_per_epoch: int = 1000
+    checkpoint_every: int = 1000
+    samples: int = 3
+    seed: int = 0
+    mixed_precision: bool = False
+    strategy: str = "default"
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.content_losses) != len(self.content_weights):
+            raise ValueError(
+                f"content_losses {self.content_losses} and content_weights {self.content_weights} "
+                "must have the same length (one weight per loss)")
+        if self.crop <= 0 or self.crop % 4:
+            raise ValueError(f"crop must be a positive multiple of 4 (the generator downsamples by 4), got {self.crop}")
+        for name in ("batch", "epochs", "steps_per_epoch", "checkpoint_every", "critic_steps", "gen_filters"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.gen_dropout < 1.0:
+            raise ValueError(f"gen_dropout must be in [0, 1), got {self.gen_dropout}")
+        if self.strategy not in ("default", "mirrored"):
+            raise ValueError(f"strategy must be 'default' or 'mirrored', got {self.strategy!r}")
+
+    def get_extra(self, name: str, default: Any = None) -> Any:
+        """A setting from ``extra`` (for parts added by later presets)."""
+        return dict(self.extra).get(name, default)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (tuples become lists); :meth:`from_dict` inverts it."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - set(known))
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}; known: {sorted(known)}")
+        values = {}
+        for k, v in d.items():
+            if k == "extra":
+                v = tuple((str(a), b) for a, b in v)
+            elif isinstance(v, list):
+                v = tuple(v)
+            values[k] = v
+        return cls(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+# Only the fields that differ from the defaults. Each preset documents how to run it.
+PRESETS: dict[str, dict[str, Any]] = {
+    # DeblurGAN (Kupyn et al. 2018): ResNet-9 + instance norm, PatchGAN, WGAN-GP, VGG19 x100.
+    #   python -m training.fit --preset deblurgan --train 'shards/*-train.tfrecord-*' --out runs/dg
+    "deblurgan": {},
+    # A tiny model that trains in about a minute on two CPU cores and still beats the blurry
+    # input's PSNR on the demo's test split (make demo prints both):
+    #   python -m training.fit --preset smoke --train 'demo-out/shards/*-train.tfrecord-*' --out runs/smoke
+    "smoke": {
+        "gen_filters": 16, "gen_blocks": 2, "gen_zero_init_output": True,
+        "critic_filters": 16, "critic_layers": 2, "critic_steps": 1, "adversarial_weight": 0.01,
+        "content_losses": ("l1",), "content_weights": (100.0,), "vgg_weights": "random",
+        "lr": 5e-4, "batch": 4, "crop": 64, "shuffle_buffer": 64,
+        "epochs": 3, "steps_per_epoch": 60, "checkpoint_every": 60, "samples": 2,
+    },
+}
+
+
+def register_preset(name: str, overrides: dict[str, Any], replace: bool = False) -> None:
+    """Add a preset (fields that differ from the defaults); checked by building its config."""
+    if name in PRESETS and not replace:
+        raise ValueError(f"preset {name!r} already exists")
+    TrainConfig(**overrides)
+    PRESETS[name] = dict(overrides)
+
+
+def _load_preset_modules() -> None:
+    """Import the optional modules that register more presets and parts (issue 5), if present."""
+    import importlib
+    for mod in ("training.presets",):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+def preset(name: str) -> TrainConfig:
+    """The config of a named preset."""
+    _load_preset_modules()
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return TrainConfig(**PRESETS[name])
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes", "on"):
+        return True
+    if text.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--field-name`` flag per field of :class:`TrainConfig` (default: the preset's value).
+
+    Tuples take comma-separated values (``--content-losses vgg19,l1 --content-weights 100,1``);
+    booleans take ``true``/``false`` (a bare ``--mixed-precision`` means true).
+    """
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name == "extra":
+            parser.add_argument(flag, dest=f.name, action="append", default=None, metavar="NAME=JSON",
+                                help="an extra setting for parts added by later presets (repeatable)")
+        elif f.type in ("bool", bool):
+            parser.add_argument(flag, dest=f.name, nargs="?", const=True, type=_parse_bool, default=None)
+        else:
+            parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper())
+
+
+def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
+    """``base`` with every flag given on the command line applied (strings converted by field type)."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(TrainConfig):
+        value = getattr(args, f.name, None)
+        if value is None:
+            continue
+        current = getattr(base, f.name)
+        if f.name == "extra":
+            pairs = dict(base.extra)
+            for item in value:
+                k, sep, v = item.partition("=")
+                if not sep:
+                    raise ValueError(f"--extra takes NAME=JSON, got {item!r}")
+                try:
+                    pairs[k] = json.loads(v)
+                except json.JSONDecodeError:
+                    pairs[k] = v
+            value = tuple(pairs.items())
+        elif isinstance(current, bool):
+            value = bool(value)
+        elif isinstance(current, tuple):
+            parts = [p for p in str(value).split(",") if p]
+            kind = float if f.name.endswith("weights") and f.name != "vgg_weights" else str
+            value = tuple(kind(p) for p in parts)
+        elif isinstance(current, int):
+            value = int(value)
+        elif isinstance(current, float):
+            value = float(value)
+        changes[f.name] = value
+    return base.replace(**changes)

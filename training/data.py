@@ -1,0 +1,209 @@
+"""Shards to tensors: aligned random crops for training, whole images for scoring.
+
+Images leave this module as float32 in [-1, 1], HxWx3 RGB (grey shards are expanded to three
+channels), which is what the generator takes; :func:`to_uint8` goes back. Shards are found with
+``tf.io.gfile.glob``, so ``gs://`` patterns work like local ones. Field names come from
+:mod:`blurgen.schema`, the one place the pipelines' writer also takes them from.
+
+A corrupt record (bad CRC, truncated file) stops reading with :class:`CorruptShardError`, which
+names the shard; with ``ignore_errors=True`` the rest of that shard is skipped instead and
+:func:`scan_shards` says how many records survived in each shard.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import tensorflow as tf
+
+from blurgen import schema
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+class CorruptShardError(ValueError):
+    """A shard that cannot be read to its end; the message names it and says what to do."""
+
+
+def _feature_spec() -> dict[str, object]:
+    kinds = {schema.BYTES: tf.string, schema.INT64: tf.int64, schema.FLOAT: tf.float32}
+    spec = {}
+    for f in schema.FIELDS:
+        if f.length == schema.FIXED:
+            spec[f.name] = tf.io.FixedLenFeature([], kinds[f.kind])
+        else:
+            spec[f.name] = tf.io.VarLenFeature(kinds[f.kind])
+    return spec
+
+
+FEATURE_SPEC = _feature_spec()
+# Only what training and scoring need; parsing fewer fields is cheaper.
+_PAIR_FIELDS = (schema.KEY, schema.BLURRED, schema.SHARP)
+
+
+def list_shards(patterns: str | Sequence[str]) -> list[str]:
+    """Sorted shard paths matching one or more glob patterns (comma-separated in one string works too)."""
+    if isinstance(patterns, str):
+        patterns = [p for p in patterns.split(",") if p]
+    files: set[str] = set()
+    for pattern in patterns:
+        found = tf.io.gfile.glob(pattern)
+        if not found:
+            raise ValueError(f"no shard matches {pattern!r}; check the path (quote it so the shell does not expand it)")
+        files.update(found)
+    return sorted(files)
+
+
+def parse_pair(record: tf.Tensor) -> dict[str, tf.Tensor]:
+    """One serialized Example to ``{"key": string, "blurred": string, "sharp": string}`` (still encoded)."""
+    spec = {k: FEATURE_SPEC[k] for k in _PAIR_FIELDS}
+    return tf.io.parse_single_example(record, spec)
+
+
+def decode(data: tf.Tensor) -> tf.Tensor:
+    """Encoded PNG or JPEG bytes to HxWx3 uint8 RGB (grey expanded)."""
+    img = tf.io.decode_image(data, channels=3, expand_animations=False)
+    img.set_shape([None, None, 3])
+    return img
+
+
+def to_float(img: tf.Tensor) -> tf.Tensor:
+    """uint8 [0, 255] to float32 [-1, 1]."""
+    return tf.cast(img, tf.float32) / 127.5 - 1.0
+
+
+def to_uint8(img: tf.Tensor) -> tf.Tensor:
+    """float [-1, 1] to uint8 [0, 255], rounded and clipped."""
+    img = tf.cast(img, tf.float32)
+    return tf.cast(tf.clip_by_value(tf.round((img + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
+
+
+def random_pair_crop(blurred: tf.Tensor, sharp: tf.Tensor, crop: int, seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """The same random ``crop`` x ``crop`` window and horizontal flip for both images of a pair.
+
+    Args:
+      blurred, sharp: HxWx3 images of one dtype, the same size, H and W >= ``crop`` (smaller
+        images are reflect-padded up to ``crop`` first).
+      seed: shape [2] int tensor; the same seed gives the same window and flip.
+
+    Returns:
+      Two ``crop`` x ``crop`` x 3 tensors, pixel-aligned as the inputs were.
+    """
+    pair = tf.concat([blurred, sharp], axis=-1)  # one crop op keeps the two aligned by construction
+    h, w = tf.shape(pair)[0], tf.shape(pair)[1]
+    pad_h, pad_w = tf.maximum(crop - h, 0), tf.maximum(crop - w, 0)
+    pair = tf.pad(pair, [[pad_h // 2, pad_h - pad_h // 2], [pad_w // 2, pad_w - pad_w // 2], [0, 0]], mode="SYMMETRIC")
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    pair = tf.image.stateless_random_crop(pair, [crop, crop, 6], seed=seeds[0])
+    pair = tf.image.stateless_random_flip_left_right(pair, seed=seeds[1])
+    return pair[..., :3], pair[..., 3:]
+
+
+def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int | None) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices(list(files))
+    if shuffle:
+        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+
+    def one_file(path):
+        d = tf.data.TFRecordDataset(path, buffer_size=1 << 20)
+        return d.ignore_errors() if ignore_errors else d
+
+    return ds.interleave(one_file, cycle_length=min(len(files), 8), block_length=1,
+                         num_parallel_calls=AUTOTUNE, deterministic=not shuffle)
+
+
+@dataclass(frozen=True)
+class ShardReport:
+    """What :func:`scan_shards` found in one shard: records readable, and the error that ended it."""
+
+    path: str
+    records: int
+    error: str | None = None
+
+
+def scan_shards(files: Iterable[str]) -> list[ShardReport]:
+    """Read every record of every shard (no decoding) and report where each one breaks, if it does."""
+    reports = []
+    for path in files:
+        n, error = 0, None
+        it = iter(tf.data.TFRecordDataset(path))
+        while True:
+            try:
+                next(it)
+            except StopIteration:
+                break
+            except tf.errors.OpError as exc:
+                error = f"{type(exc).__name__}: {exc.message.strip()}"
+                break
+            n += 1
+        reports.append(ShardReport(path, n, error))
+    return reports
+
+
+def corrupt_shard_error(files: Sequence[str], exc: Exception) -> CorruptShardError:
+    """The error to raise when reading failed: scans ``files`` to name the broken shard(s)."""
+    bad = [r for r in scan_shards(files) if r.error]
+    if not bad:
+        return CorruptShardError(f"reading the shards failed ({exc}) but every shard reads to its end on a "
+                                 "second look; check the storage and try again")
+    lines = "; ".join(f"{r.path}: {r.error} after {r.records} good records" for r in bad)
+    return CorruptShardError(f"corrupt shard(s): {lines}. Rebuild them, remove them from the pattern, "
+                             "or pass --ignore-errors to skip the rest of a broken shard")
+
+
+def train_dataset(patterns: str | Sequence[str], batch: int, crop: int, shuffle_buffer: int = 256,
+                  seed: int = 0, ignore_errors: bool = False, repeat: bool = True) -> tf.data.Dataset:
+    """Endless batches of ``(blurred, sharp)``, each ``[batch, crop, crop, 3]`` float32 in [-1, 1].
+
+    Shards are read in parallel (interleave), records shuffled, then parsed and decoded in
+    parallel; each pair gets one random crop and flip shared by both images.
+    """
+    files = list_shards(patterns)
+    ds = _records(files, shuffle=True, ignore_errors=ignore_errors, seed=seed)
+    # Shuffle serialized records (small) before decoding (large), and before repeat so that
+    # every epoch boundary still mixes.
+    ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    # A counter gives each element its own stateless seed: reproducible, and safe in parallel map.
+    counter = tf.data.Dataset.counter()
+    ds = tf.data.Dataset.zip((ds, counter))
+
+    def prepare(record, index):
+        ex = parse_pair(record)
+        blurred, sharp = decode(ex[schema.BLURRED]), decode(ex[schema.SHARP])
+        b, s = random_pair_crop(blurred, sharp, crop, tf.stack([tf.cast(seed, tf.int64), index]))
+        return to_float(b), to_float(s)
+
+    ds = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=False)
+    if ignore_errors:
+        ds = ds.ignore_errors()  # undecodable images too
+    return ds.batch(batch, drop_remainder=True).prefetch(AUTOTUNE)
+
+
+def eval_dataset(patterns: str | Sequence[str], ignore_errors: bool = False) -> tf.data.Dataset:
+    """Whole pairs one at a time, in a fixed order: ``{"key", "blurred", "sharp"}``, images HxWx3 uint8."""
+    files = list_shards(patterns)
+    ds = _records(files, shuffle=False, ignore_errors=ignore_errors, seed=None)
+
+    def prepare(record):
+        ex = parse_pair(record)
+        return {"key": ex[schema.KEY], "blurred": decode(ex[schema.BLURRED]), "sharp": decode(ex[schema.SHARP])}
+
+    ds = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    if ignore_errors:
+        ds = ds.ignore_errors()
+    return ds.prefetch(2)
+
+
+def iterate_checked(ds: tf.data.Dataset, files: Sequence[str]):
+    """Iterate ``ds`` eagerly, turning a ``DataLossError`` into a :class:`CorruptShardError` naming the shard."""
+    it = iter(ds)
+    while True:
+        try:
+            item = next(it)
+        except StopIteration:
+            return
+        except tf.errors.DataLossError as exc:
+            raise corrupt_shard_error(files, exc) from exc
+        yield item

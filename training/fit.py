@@ -1,0 +1,228 @@
+"""``python -m training.fit``: train a deblurring GAN on shards, with checkpoints and resume.
+
+    python -m training.fit --preset smoke --train 'demo-out/shards/*-train.tfrecord-*' --out runs/smoke
+    python -m training.fit --train 'shards/*-train.tfrecord-*' --val 'shards/*-test.tfrecord-*' \\
+        --out runs/dg --epochs 300 --steps-per-epoch 1000 --vgg-weights ~/vgg19_notop.h5
+
+``--out`` receives ``config.json`` (the full settings), ``checkpoints/ckpt-STEP.npz`` (every
+``--checkpoint-every`` steps and at the end), ``logs/`` (TensorBoard scalars and sample images),
+``samples/epoch-NNN.png`` (rows of blurred | restored | sharp), and ``generator.keras`` (the
+generator for :mod:`training.score` and :mod:`training.deblur`). Running again with the same
+``--out`` resumes from the newest checkpoint with its saved settings (flags given again
+override, e.g. a larger ``--epochs``); the step count and optimiser state continue.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import posixpath
+import sys
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from training import checkpoint, data
+from training.config import PRESETS, TrainConfig, add_config_flags, config_from_args, preset
+from training.gan import DeblurGAN
+
+log = logging.getLogger("training.fit")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m training.fit", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train", required=True, help="glob(s) of training shards, comma-separated (gs:// works)")
+    p.add_argument("--val", help="glob(s) of validation shards (crops, like training)")
+    p.add_argument("--val-steps", type=int, default=10, help="validation batches per epoch")
+    p.add_argument("--out", required=True, help="run directory; rerun with the same one to resume")
+    p.add_argument("--preset", default=None, help=f"starting settings; {sorted(PRESETS)} and any registered later")
+    p.add_argument("--smoke", action="store_true", help="the same as --preset smoke")
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras progress: 0 none, 1 bar, 2 a line per epoch")
+    p.add_argument("--log-every", type=int, default=20, help="steps between TensorBoard scalar writes")
+    add_config_flags(p)
+    return p.parse_args(argv)
+
+
+def resolve_config(args: argparse.Namespace) -> tuple[TrainConfig, bool]:
+    """The run's settings: the saved ``config.json`` when resuming, else the preset; flags on top.
+    Returns ``(config, resuming)``."""
+    saved = posixpath.join(args.out, "config.json")
+    resuming = tf.io.gfile.exists(saved)
+    if resuming:
+        with tf.io.gfile.GFile(saved) as f:
+            base = TrainConfig.from_dict(json.load(f))
+        if args.preset or args.smoke:
+            log.warning("%s exists: resuming with its settings; --preset is ignored", saved)
+    else:
+        base = preset("smoke" if args.smoke else (args.preset or "deblurgan"))
+    return config_from_args(args, base), resuming
+
+
+def make_strategy(cfg: TrainConfig) -> tf.distribute.Strategy:
+    if cfg.strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def export_generator(model: DeblurGAN, cfg: TrainConfig, out: str) -> str:
+    """Save the generator as ``{out}/generator.keras`` in float32 (a fresh copy without the mixed
+    precision policy or distribution), for inference on any device."""
+    from training.networks import build_generator
+    policy = keras.mixed_precision.dtype_policy()
+    keras.mixed_precision.set_dtype_policy("float32")
+    try:
+        with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+            gen = build_generator(cfg)
+        gen.set_weights([np.asarray(w) for w in model.generator.get_weights()])
+    finally:
+        keras.mixed_precision.set_dtype_policy(policy)
+    path = posixpath.join(out, "generator.keras")
+    with tempfile.TemporaryDirectory() as tmp:
+        local = os.path.join(tmp, "generator.keras")
+        gen.save(local)
+        tf.io.gfile.copy(local, path, overwrite=True)
+    return path
+
+
+class CheckpointEvery(keras.callbacks.Callback):
+    """Checkpoints every ``every`` generator steps and at the end; stops at ``total`` steps."""
+
+    def __init__(self, directory: str, every: int, total: int):
+        super().__init__()
+        self.directory, self.every, self.total = directory, every, total
+        self.last = -1
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.step
+        if step % self.every == 0:
+            self._save(step)
+        if step >= self.total:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self._save(self.model.step)
+
+    def _save(self, step):
+        if step != self.last:
+            checkpoint.save(self.model, self.directory)
+            self.last = step
+
+
+class SampleImages(keras.callbacks.Callback):
+    """Per epoch: ``samples/epoch-NNN.png``, rows of blurred | restored | sharp, also to TensorBoard."""
+
+    def __init__(self, blurred: np.ndarray, sharp: np.ndarray, out: str, writer):
+        super().__init__()
+        self.blurred, self.sharp, self.out, self.writer = blurred, sharp, out, writer
+
+    def on_epoch_end(self, epoch, logs=None):
+        restored = self.model.generator(self.blurred, training=False)
+        rows = [tf.concat([b, r, s], axis=1) for b, r, s in zip(self.blurred, restored, self.sharp)]
+        grid = data.to_uint8(tf.concat(rows, axis=0))
+        tf.io.gfile.makedirs(posixpath.join(self.out, "samples"))
+        tf.io.write_file(posixpath.join(self.out, "samples", f"epoch-{epoch + 1:03d}.png"), tf.io.encode_png(grid))
+        with self.writer.as_default():
+            tf.summary.image("blurred_restored_sharp", grid[None], step=self.model.step)
+
+
+class ScalarLog(keras.callbacks.Callback):
+    """TensorBoard scalars at the global step (so a resumed run continues its curves)."""
+
+    def __init__(self, writer, every: int):
+        super().__init__()
+        self.writer, self.every = writer, every
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.model.step
+        if step % self.every == 0 and logs:
+            with self.writer.as_default():
+                for k, v in logs.items():
+                    tf.summary.scalar(f"train/{k}", float(v), step=step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        with self.writer.as_default():
+            for k, v in (logs or {}).items():
+                if k.startswith("val_"):
+                    tf.summary.scalar(f"val/{k[4:]}", float(v), step=self.model.step)
+        self.writer.flush()
+
+
+def build_model(cfg: TrainConfig, strategy: tf.distribute.Strategy) -> DeblurGAN:
+    keras.mixed_precision.set_dtype_policy("mixed_float16" if cfg.mixed_precision else "float32")
+    with strategy.scope():
+        model = DeblurGAN(cfg)
+        model.compile()
+    return model
+
+
+def run(argv=None) -> dict:
+    """Train; returns the last epoch's metrics and the paths written."""
+    args = parse_args(argv)
+    cfg, resuming = resolve_config(args)
+    keras.utils.set_random_seed(cfg.seed)
+    tf.io.gfile.makedirs(args.out)
+    with tf.io.gfile.GFile(posixpath.join(args.out, "config.json"), "w") as f:
+        f.write(cfg.to_json())
+
+    strategy = make_strategy(cfg)
+    model = build_model(cfg, strategy)
+    ckpt_dir = posixpath.join(args.out, "checkpoints")
+    last = checkpoint.latest(ckpt_dir)
+    if last:
+        step = checkpoint.restore(model, last)
+        print(f"resuming from {last} at step {step}", file=sys.stderr)
+    total = cfg.epochs * cfg.steps_per_epoch
+    files = data.list_shards(args.train)
+    if cfg.ignore_errors:
+        bad = [r for r in data.scan_shards(files) if r.error]
+        for r in bad:
+            print(f"warning: {r.path}: {r.error}; only its first {r.records} records are used", file=sys.stderr)
+    global_batch = cfg.batch * strategy.num_replicas_in_sync
+    train = data.train_dataset(files, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed, cfg.ignore_errors)
+    val = None
+    if args.val:
+        val = data.train_dataset(args.val, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed + 1,
+                                 cfg.ignore_errors, repeat=True)
+    sample_b, sample_s = next(iter((val or train).unbatch().batch(cfg.samples).take(1)))
+
+    writer = tf.summary.create_file_writer(posixpath.join(args.out, "logs"))
+    callbacks = [CheckpointEvery(ckpt_dir, cfg.checkpoint_every, total), ScalarLog(writer, args.log_every),
+                 SampleImages(sample_b.numpy(), sample_s.numpy(), args.out, writer)]
+    history = {}
+    if model.step < total:
+        try:
+            # Keras distributes the global batches itself: the model was built in the strategy's scope.
+            h = model.fit(train, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
+                          initial_epoch=model.step // cfg.steps_per_epoch, callbacks=callbacks,
+                          validation_data=val, validation_steps=args.val_steps if val is not None else None,
+                          verbose=args.verbose)
+        except tf.errors.DataLossError as exc:
+            raise data.corrupt_shard_error(files + (data.list_shards(args.val) if args.val else []), exc) from None
+        history = {k: float(v[-1]) for k, v in h.history.items()}
+    else:
+        print(f"already trained to step {model.step} of {total}; raise --epochs to go on", file=sys.stderr)
+    exported = export_generator(model, cfg, args.out)
+    summary = {"step": model.step, "metrics": history, "generator": exported,
+               "checkpoint": checkpoint.latest(ckpt_dir), "resumed": resuming}
+    with tf.io.gfile.GFile(posixpath.join(args.out, "fit-summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        run(argv)
+    except (ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

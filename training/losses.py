@@ -1,0 +1,184 @@
+"""Adversarial and content losses, built by name from a :class:`~training.config.TrainConfig`.
+
+* ``ADVERSARIAL_LOSSES[name]`` is an :class:`AdversarialLoss` (critic loss, generator loss,
+  and whether a gradient penalty is used): ``"wgan-gp"``, ``"bce"`` (on logits) and
+  ``"bce-probs"`` (on the outputs of a critic that ends in a sigmoid).
+* ``CONTENT_LOSSES[name]`` is a builder ``fn(cfg) -> loss(sharp, restored) -> scalar``:
+  ``"vgg19"`` (DeblurGAN's block3_conv3 feature MSE) and ``"l1"``. :func:`build_content_loss`
+  sums the configured ones with their weights. Register more with :func:`register_content_loss`.
+
+Images are float in [-1, 1], ``[batch, H, W, 3]``; every loss returns a float32 scalar.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+from training.config import TrainConfig
+
+LossFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+CONTENT_LOSSES: dict[str, Callable[[TrainConfig], LossFn]] = {}
+
+VGG19_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+                   "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5")
+
+
+@dataclass(frozen=True)
+class AdversarialLoss:
+    """critic(real_scores, fake_scores) and generator(fake_scores) losses on raw critic outputs."""
+
+    critic: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+    generator: Callable[[tf.Tensor], tf.Tensor]
+    gradient_penalty: bool
+
+
+def _mean(x):
+    return tf.reduce_mean(tf.cast(x, tf.float32))
+
+
+def _bce_critic(real, fake):
+    real, fake = tf.cast(real, tf.float32), tf.cast(fake, tf.float32)
+    return (_mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(real), real))
+            + _mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake), fake)))
+
+
+def _bce_generator(fake):
+    fake = tf.cast(fake, tf.float32)
+    return _mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(fake), fake))
+
+
+def _bce_probs_critic(real, fake):
+    # For critics that end in a sigmoid (issue 5's li2024): the same loss on probabilities.
+    eps = 1e-7
+    real = tf.clip_by_value(tf.cast(real, tf.float32), eps, 1 - eps)
+    fake = tf.clip_by_value(tf.cast(fake, tf.float32), eps, 1 - eps)
+    return -_mean(tf.math.log(real)) - _mean(tf.math.log(1 - fake))
+
+
+def _bce_probs_generator(fake):
+    return -_mean(tf.math.log(tf.clip_by_value(tf.cast(fake, tf.float32), 1e-7, 1 - 1e-7)))
+
+
+ADVERSARIAL_LOSSES: dict[str, AdversarialLoss] = {
+    # Wasserstein: the critic pushes real scores up and fake ones down; Lipschitz by the penalty.
+    "wgan-gp": AdversarialLoss(critic=lambda real, fake: _mean(fake) - _mean(real),
+                               generator=lambda fake: -_mean(fake), gradient_penalty=True),
+    # The original GAN loss on logits (critics that end in a sigmoid should return logits here).
+    "bce": AdversarialLoss(critic=_bce_critic, generator=_bce_generator, gradient_penalty=False),
+    "bce-probs": AdversarialLoss(critic=_bce_probs_critic, generator=_bce_probs_generator, gradient_penalty=False),
+}
+
+
+def build_adversarial_loss(cfg: TrainConfig) -> AdversarialLoss:
+    if cfg.adversarial not in ADVERSARIAL_LOSSES:
+        raise ValueError(f"unknown adversarial loss {cfg.adversarial!r}; choose one of {sorted(ADVERSARIAL_LOSSES)}")
+    return ADVERSARIAL_LOSSES[cfg.adversarial]
+
+
+def gradient_penalty(critic: keras.Model, real: tf.Tensor, fake: tf.Tensor, epsilon: float = 1e-12) -> tf.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): mean of (||grad critic(x_hat)||_2 - 1)^2 at random points
+    x_hat on the lines between real and fake images (alpha ~ U(0, 1) per image). The epsilon keeps
+    the norm's gradient finite where the critic's gradient is zero."""
+    real, fake = tf.cast(real, tf.float32), tf.cast(fake, tf.float32)
+    alpha = tf.random.uniform([tf.shape(real)[0], 1, 1, 1], 0.0, 1.0)
+    mixed = real + alpha * (fake - real)
+    with tf.GradientTape() as tape:
+        tape.watch(mixed)
+        scores = tf.cast(critic(mixed, training=True), tf.float32)
+    grads = tape.gradient(scores, mixed)
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + epsilon)
+    return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def register_content_loss(name: str):
+    def add(fn: Callable[[TrainConfig], LossFn]):
+        CONTENT_LOSSES[name] = fn
+        return fn
+    return add
+
+
+@register_content_loss("l1")
+def l1_loss(cfg: TrainConfig) -> LossFn:
+    """Mean absolute pixel difference, on the [-1, 1] scale."""
+    return lambda sharp, restored: _mean(tf.abs(tf.cast(sharp, tf.float32) - tf.cast(restored, tf.float32)))
+
+
+def load_vgg(kind: str, weights: str, include_top: bool = False) -> keras.Model:
+    """``keras.applications.VGG19`` or ``VGG16`` (``kind``) with ``weights`` = "imagenet",
+    "random" (untrained; for tests) or a local .h5 file. Fails with a message naming the fix
+    when the ImageNet weights cannot be downloaded."""
+    app = {"vgg19": keras.applications.VGG19, "vgg16": keras.applications.VGG16}[kind]
+    if weights == "random":
+        return app(include_top=include_top, weights=None)
+    if weights != "imagenet" and not tf.io.gfile.exists(weights):
+        raise ValueError(f"--vgg-weights {weights!r}: no such file; pass 'imagenet' or the path of the "
+                         f"{kind} no-top weights file (.h5)")
+    try:
+        return app(include_top=include_top, weights=weights)
+    except Exception as exc:  # the download fails in many ways offline (URLError, OSError, ...)
+        if weights != "imagenet":
+            raise ValueError(f"--vgg-weights {weights}: cannot load it as {kind} no-top weights ({exc})") from exc
+        url = VGG19_NOTOP_URL if kind == "vgg19" else VGG19_NOTOP_URL.replace("vgg19", "vgg16")
+        raise RuntimeError(
+            f"cannot download the ImageNet {kind.upper()} weights ({type(exc).__name__}: {exc}). "
+            f"On a machine with internet download {url} and pass it with --vgg-weights /path/to/"
+            f"{os.path.basename(url)} (or copy it to ~/.keras/models/); "
+            "--content-losses l1 trains without VGG") from exc
+
+
+def vgg_feature_model(kind: str, layer: str, weights: str) -> keras.Model:
+    """A frozen model from images in [-1, 1] (RGB) to the VGG features at ``layer``."""
+    vgg = load_vgg(kind, weights)
+    vgg.trainable = False
+    return keras.Model(vgg.input, vgg.get_layer(layer).output, name=f"{kind}_{layer}")
+
+
+def perceptual_loss(kind: str, layer: str, weights: str) -> LossFn:
+    """MSE between VGG features of the sharp and restored images (Johnson et al.; DeblurGAN's content loss).
+
+    VGG's Keras weights take Caffe-style input (BGR, 0..255, ImageNet mean subtracted), so the
+    images are mapped from [-1, 1] to that first.
+    """
+    features = vgg_feature_model(kind, layer, weights)
+    preprocess = keras.applications.vgg19.preprocess_input  # the same for VGG16
+
+    def loss(sharp, restored):
+        pair = tf.concat([tf.cast(sharp, tf.float32), tf.cast(restored, tf.float32)], axis=0)
+        f = tf.cast(features(preprocess((pair + 1.0) * 127.5), training=False), tf.float32)
+        n = tf.shape(sharp)[0]
+        return _mean(tf.square(f[:n] - f[n:]))
+
+    return loss
+
+
+@register_content_loss("vgg19")
+def vgg19_loss(cfg: TrainConfig) -> LossFn:
+    return perceptual_loss("vgg19", "block3_conv3", cfg.vgg_weights)
+
+
+def build_content_loss(cfg: TrainConfig) -> Callable[[tf.Tensor, tf.Tensor], dict[str, tf.Tensor]]:
+    """``fn(sharp, restored) -> {"content": weighted sum, "<name>": each unweighted term}``."""
+    terms = []
+    for name, weight in zip(cfg.content_losses, cfg.content_weights):
+        if name not in CONTENT_LOSSES:
+            from training.config import _load_preset_modules
+            _load_preset_modules()
+        if name not in CONTENT_LOSSES:
+            raise ValueError(f"unknown content loss {name!r}; registered: {sorted(CONTENT_LOSSES)}")
+        terms.append((name, float(weight), CONTENT_LOSSES[name](cfg)))
+
+    def content(sharp, restored):
+        out = {}
+        total = tf.constant(0.0)
+        for name, weight, fn in terms:
+            value = fn(sharp, restored)
+            out[name] = value
+            total = total + weight * value
+        out["content"] = total
+        return out
+
+    return content
