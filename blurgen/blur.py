@@ -11,6 +11,7 @@ channels.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import scipy.fft
 
@@ -42,15 +43,29 @@ def convolve(image: np.ndarray, kernel: np.ndarray, workers: int = 1) -> np.ndar
         raise ValueError(f"image must be HxW or HxWxC, got shape {image.shape}")
     h, w = image.shape[:2]
     kh, kw = kernel.shape
-    # Rows y - (kh - 1 - ci) .. y + ci of the input feed output row y.
-    ci, cj = kh // 2, kw // 2
-    pad = [(kh - 1 - ci, ci), (kw - 1 - cj, cj)] + [(0, 0)] * (image.ndim - 2)
-    padded = np.pad(image.astype(np.float32, copy=False), pad, mode="reflect")
     fh, fw = fft_shape(h, w, kernel.shape)
+    # Rows y - (kh - 1 - ci) .. y + ci of the input feed output row y. The image is reflected
+    # out to the whole FFT size (not zero-padded), which saves scipy a padding copy.
+    ci, cj = kh // 2, kw // 2
+    top, left = kh - 1 - ci, kw - 1 - cj
+    padded = _reflect_pad(image.astype(np.float32, copy=False), top, fh - h - top, left, fw - w - left)
+    spec = scipy.fft.rfft2(padded, axes=(0, 1), workers=workers)
     spec_k = scipy.fft.rfft2(kernel, s=(fh, fw), workers=workers)
-    spec = scipy.fft.rfft2(padded, s=(fh, fw), axes=(0, 1), workers=workers)
     spec *= spec_k if image.ndim == 2 else spec_k[:, :, None]
     full = scipy.fft.irfft2(spec, s=(fh, fw), axes=(0, 1), workers=workers)
-    # The linear convolution of the padded image is valid from (kh - 1, kw - 1) on, and the FFT
-    # is at least as large as the padded image, so no wrap-around reaches that window.
-    return np.ascontiguousarray(full[kh - 1:kh - 1 + h, kw - 1:kw - 1 + w])
+    # The linear convolution of the padded image is valid from (kh - 1, kw - 1) on, and the
+    # padded image spans the whole period, so no wrap-around reaches that window.
+    return full[kh - 1:kh - 1 + h, kw - 1:kw - 1 + w]
+
+
+def _reflect_pad(image: np.ndarray, top: int, bottom: int, left: int, right: int) -> np.ndarray:
+    """Reflect (without repeating the edge pixel) by these many pixels on each side."""
+    if min(image.shape[:2]) > 1 and (image.ndim == 2 or image.shape[2] <= 4):
+        try:
+            return cv2.copyMakeBorder(image, top, bottom, left, right, cv2.BORDER_REFLECT_101)
+        except cv2.error:  # pragma: no cover - fall through to numpy for shapes OpenCV refuses
+            pass
+    # A 1-pixel side cannot be reflected: repeat it instead ('symmetric' equals 'reflect' then).
+    mode = "reflect" if min(image.shape[:2]) > 1 else "symmetric"
+    pad = [(top, bottom), (left, right)] + [(0, 0)] * (image.ndim - 2)
+    return np.pad(image, pad, mode=mode)
