@@ -10,7 +10,9 @@ The public surface:
 * :mod:`blurgen.config` (settings), :mod:`blurgen.images` (I/O), :mod:`blurgen.schema`
   (shard field names), :mod:`blurgen.seeding` (per-example randomness).
 
-Names are imported on first use, so ``import blurgen.schema`` stays cheap for the trainer.
+Names are imported on first use, so ``import blurgen.schema`` stays cheap for the trainer. No
+submodule shares a name with a public function (importing a submodule binds its name on the
+package, which would hide the function).
 """
 from __future__ import annotations
 
@@ -20,10 +22,9 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "sample_kernels": "blurgen.kernels",
-    "degrade": "blurgen.degrade",
-    "degrade_with_params": "blurgen.degrade",
-    "Degraded": "blurgen.degrade",
-    "blur": "blurgen.blur",
+    "degrade": "blurgen.degradation",
+    "degrade_with_params": "blurgen.degradation",
+    "Degraded": "blurgen.degradation",
     "DegradeConfig": "blurgen.config",
     "KernelConfig": "blurgen.config",
     "TrajectoryConfig": "blurgen.config",

@@ -217,7 +217,7 @@ def _load_kernel(path: str) -> np.ndarray:
 def degrade(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
     """Blur one image through the camera model. With --linear none --noise none and a given
     --kernel, OUTPUT is exactly INPUT convolved with the kernel (reflected borders)."""
-    from blurgen.degrade import degrade_with_params
+    from blurgen.degradation import degrade_with_params
     from blurgen.images import ImageError, read_image, write_image
 
     cfg = _pop_config(kwargs)
@@ -245,7 +245,7 @@ def degrade(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
 @degradation_options
 def preview(sources, out, seed, variants, **kwargs):
     """Blur each photo in SOURCES (files or folders) and write sharp | blurred | kernel panels."""
-    from blurgen.degrade import degrade
+    from blurgen.degradation import degrade
     from blurgen.images import ImageError, read_image, write_image
     from blurgen.preview import pair_panel
     from blurgen.seeding import example_rng

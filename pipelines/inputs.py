@@ -41,7 +41,7 @@ def _relative(path: str, root: str) -> str:
     return rel.lstrip("/\\").replace("\\", "/")
 
 
-def expand_source(src: str, images_only_in_dirs: bool = True) -> list[InputFile]:
+def expand_source(src: str) -> list[InputFile]:
     """The files of one source, sorted by name.
 
     A directory (or a ``gs://`` prefix that is not an object) is searched recursively and only
@@ -60,9 +60,7 @@ def expand_source(src: str, images_only_in_dirs: bool = True) -> list[InputFile]
     else:
         root = src.rstrip("/\\")
         pattern = FileSystems.join(root, "**") if root else "**"
-        found = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
-        if images_only_in_dirs:
-            found = [p for p in found if is_image_name(p)]
+        found = [m.path for m in FileSystems.match([pattern])[0].metadata_list if is_image_name(m.path)]
     if not found:
         raise ValueError(f"--src {src}: no files found; check the path (directories are searched "
                          f"for {', '.join(IMAGE_EXTENSIONS)} files)")

@@ -7,15 +7,18 @@ the local ``DirectRunner`` is used.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import sys
 from typing import Any, Callable
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from pipelines import metadata
+from pipelines import inputs, metadata
 from pipelines.transforms import ProcessInputs
 from pipelines.write import WriteShards
 
@@ -53,10 +56,23 @@ def beam_options(beam_args: list[str]) -> PipelineOptions:
     return PipelineOptions(beam_args)
 
 
+class _OurWorkerLogs(logging.Filter):
+    """Keeps the log lines that multi-process workers forward when they come from this package
+    (progress, shards written) or are errors, and drops Beam's routine worker warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or "/pipelines/" in record.getMessage()
+
+
 def configure_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(logging.INFO if verbose else logging.WARNING)
     LOG.setLevel(logging.INFO)
+    if not verbose:
+        forwarded = logging.getLogger("apache_beam.runners.portability.local_job_service")
+        forwarded.setLevel(logging.INFO)
+        if not any(isinstance(f, _OurWorkerLogs) for f in forwarded.filters):
+            forwarded.addFilter(_OurWorkerLogs())
 
 
 def prepare_out(out: str, name: str, overwrite: bool) -> None:
@@ -77,8 +93,10 @@ def execute(build: Callable[[beam.Pipeline], None], options: PipelineOptions, ou
     build(pipeline)
     result = pipeline.run()
     result.wait_until_finish()
-    counters = {c.key.metric.name: c.committed
-                for c in result.metrics().query(beam.metrics.MetricsFilter().with_namespace("blurgen"))["counters"]}
+    counters: dict[str, int] = {}
+    for c in result.metrics().query(beam.metrics.MetricsFilter().with_namespace("blurgen"))["counters"]:
+        # One result per step that counts: sum the steps.
+        counters[c.key.metric.name] = counters.get(c.key.metric.name, 0) + c.committed
     LOG.info("Beam counters: %s", ", ".join(f"{k}={v}" for k, v in sorted(counters.items())))
     manifest = metadata.read_json(FileSystems.join(out, metadata.MANIFEST))
     manifest["counters"] = counters
@@ -88,14 +106,14 @@ def execute(build: Callable[[beam.Pipeline], None], options: PipelineOptions, ou
 def failures(manifest: dict[str, Any]) -> list[str]:
     """Why the run counts as failed (empty when it succeeded)."""
     why = []
-    inputs, rejected = manifest["inputs"], manifest["rejected"]
+    seen, rejected = manifest["inputs"], manifest["rejected"]
     limit = manifest["parameters"]["max_reject_fraction"]
     if not manifest["balanced"]:  # pragma: no cover - would be a bug in the pipeline
-        why.append(f"inputs ({inputs}) != written ({manifest['written']}) + rejected ({rejected})")
+        why.append(f"inputs ({seen}) != written ({manifest['written']}) + rejected ({rejected})")
     if manifest["pairs_total"] == 0:
         why.append("no pairs were written")
-    if inputs and rejected / inputs > limit:
-        why.append(f"{rejected} of {inputs} inputs rejected ({rejected / inputs:.1%}), "
+    if seen and rejected / seen > limit:
+        why.append(f"{rejected} of {seen} inputs rejected ({rejected / seen:.1%}), "
                    f"more than --max-reject-fraction {limit}")
     return why
 
@@ -126,15 +144,40 @@ def main(run: Callable[[list[str] | None], dict[str, Any]], argv: list[str] | No
     return report(manifest, manifest["out"])
 
 
-def build_dataset(p: beam.Pipeline, items: list, fn: Callable, path_of: Callable[[Any], str],
-                  listing_rejects: list, out: str, name: str, num_shards: int | None,
-                  run_info: dict[str, Any]) -> None:
+def write_inputs(out: str, items: list) -> str:
+    """Write the listed inputs (dataclasses) to ``out/inputs.jsonl``, one JSON object a line.
+
+    The pipeline reads them back with ``ReadFromText`` instead of embedding them in the job with
+    ``Create``: a list of a million paths would exceed a runner's job-size limit, a file does not.
+    The file stays beside the shards as the record of every input considered.
+    """
+    path = FileSystems.join(out, metadata.INPUTS)
+    lines = "".join(json.dumps(dataclasses.asdict(item), sort_keys=True) + "\n" for item in items)
+    inputs.write_bytes(path, lines.encode("utf-8"))
+    return path
+
+
+def _counted_reject(reject: Any) -> Any:
+    Metrics.counter("blurgen", "rejects").inc()
+    return reject
+
+
+def _parse_item(line: str, item_type: type) -> Any:
+    return item_type(**json.loads(line))
+
+
+def build_dataset(p: beam.Pipeline, inputs_path: str, item_type: type, fn: Callable,
+                  path_of: Callable[[Any], str], listing_rejects: list, out: str, name: str,
+                  num_shards: int | None, run_info: dict[str, Any]) -> None:
     """The graph both pipelines share: inputs -> pairs or rejects -> shards -> metadata."""
     outcome = (p
-               | "ListInputs" >> beam.Create(items)
-               | "Spread" >> beam.Reshuffle()  # one worker lists, all of them process
+               | "ReadInputs" >> beam.io.ReadFromText(inputs_path)
+               | "ParseInputs" >> beam.Map(_parse_item, item_type)
+               | "Spread" >> beam.Reshuffle()  # a small list is one split: spread it over the workers
                | "MakePairs" >> ProcessInputs(fn, path_of))
-    early = p | "ListingRejects" >> beam.Create(listing_rejects)
+    early = (p
+             | "ListingRejects" >> beam.Create(listing_rejects)
+             | "CountListingRejects" >> beam.Map(_counted_reject))
     rejects = (outcome["rejects"], early) | "Rejects" >> beam.Flatten()
     shards = outcome["records"] | "Shards" >> WriteShards(out, name, num_shards)
     _ = (shards, rejects, outcome["done"]) | "Metadata" >> metadata.WriteMetadata(out, run_info)

@@ -1,5 +1,6 @@
 """The files beside the shards: ``dataset_info.json`` and ``features.json`` (TFDS), ``manifest.json``
-(what went in and what came out) and ``rejects.jsonl`` (one line per rejected input).
+(what went in and what came out), ``rejects.jsonl`` (one line per rejected input) and
+``inputs.jsonl`` (every input the launcher listed, written before the run).
 
 The TFDS files are plain JSON in the form ``tfds.folder_dataset.write_metadata`` (TFDS 4.9) writes,
 so that ``tfds.builder_from_directory(out)`` opens the dataset with its exact per-shard counts,
@@ -23,6 +24,7 @@ DATASET_INFO = "dataset_info.json"
 FEATURES = "features.json"
 MANIFEST = "manifest.json"
 REJECTS = "rejects.jsonl"
+INPUTS = "inputs.jsonl"
 _FILEPATH_TEMPLATE = "{DATASET}-{SPLIT}.{FILEFORMAT}-{SHARD_X_OF_Y}"
 _PACKAGES = ("blurgen", "apache-beam", "numpy", "scipy", "opencv-python-headless", "tfrecord",
              "google-crc32c", "protobuf")

@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--patch", type=int, default=0, help="cut aligned square patches of this side; 0 keeps whole images")
     parser.add_argument("--patches-per-image", type=int, default=1, help="patches per pair (default: %(default)s)")
     parser.add_argument("--min-size", type=int, default=16, help="reject pairs with a side shorter than this")
-    parser.add_argument("--png-level", type=int, default=3, help="zlib level of the PNGs, 0-9")
+    parser.add_argument("--png-level", type=int, default=None,
+                        help="zlib level of the PNGs, 0-9 (default: OpenCV's, the fastest)")
     return parser
 
 
@@ -79,14 +80,15 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     pairs, listing_rejects = list_pairs(args)
     launch.LOG.info("pairs: %d %s inputs -> %s", len(pairs) + len(listing_rejects), args.layout, args.out)
     launch.prepare_out(args.out, args.name, args.overwrite)
+    inputs_path = launch.write_inputs(args.out, pairs)
     parameters = {k: v for k, v in vars(args).items() if k not in ("verbose", "overwrite")}
     run_info = {"pipeline": f"pairs/{args.layout}", "name": args.name, "out": args.out,
                 "sources": args.src or [args.blurred, args.sharp], "inputs": len(pairs) + len(listing_rejects),
                 "seed": args.seed, "parameters": parameters, "versions": metadata.package_versions()}
 
     def build(p: beam.Pipeline) -> None:
-        launch.build_dataset(p, pairs, functools.partial(make_pairs, s=settings), _path_of, listing_rejects,
-                             args.out, args.name, num_shards, run_info)
+        launch.build_dataset(p, inputs_path, PairInput, functools.partial(make_pairs, s=settings), _path_of,
+                             listing_rejects, args.out, args.name, num_shards, run_info)
 
     return launch.execute(build, options, args.out)
 

@@ -25,7 +25,7 @@ class PairSettings:
     patch: int = 0
     patches_per_image: int = 1
     min_size: int = 16
-    png_level: int = 3
+    png_level: int | None = None  # None: OpenCV's default PNG settings (fastest)
     blurred_side: str = "left"  # side-by-side only: which half is the blurred image
 
     def __post_init__(self) -> None:

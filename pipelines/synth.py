@@ -43,12 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (default: %(default)s)")
     parser.add_argument("--test-fraction", type=float, default=0.1,
                         help="fraction of photos in the test split, by a stable hash of the name (default: %(default)s)")
-    parser.add_argument("--patch", type=int, default=0, help="cut aligned square patches of this side; 0 keeps whole images")
-    parser.add_argument("--patches-per-image", type=int, default=1, help="patches per blurred version (default: %(default)s)")
-    parser.add_argument("--min-size", type=int, default=16, help="reject photos with a side shorter than this (default: %(default)s)")
-    parser.add_argument("--blurred-format", choices=("png", "jpeg"), default="png", help="storage format of the blurred image")
+    parser.add_argument("--patch", type=int, default=0,
+                        help="cut aligned square patches of this side; 0 keeps whole images")
+    parser.add_argument("--patches-per-image", type=int, default=1,
+                        help="patches per blurred version (default: %(default)s)")
+    parser.add_argument("--min-size", type=int, default=16,
+                        help="reject photos with a side shorter than this (default: %(default)s)")
+    parser.add_argument("--blurred-format", choices=("png", "jpeg"), default="png",
+                        help="storage format of the blurred image")
     parser.add_argument("--blurred-quality", type=int, default=95, help="JPEG quality when --blurred-format jpeg")
-    parser.add_argument("--png-level", type=int, default=3, help="zlib level of the PNGs, 0-9 (pixels are the same)")
+    parser.add_argument("--png-level", type=int, default=None,
+                        help="zlib level of the PNGs, 0-9 (pixels are the same; default: OpenCV's, the fastest)")
     degrade = parser.add_argument_group("degradation (defaults: blurgen.config)")
     degrade.add_argument("--config", help="JSON file of a DegradeConfig (as DegradeConfig.to_dict writes it)")
     degrade.add_argument("--linear", choices=LINEAR_MODES, help="blur in linear light: srgb, gamma or none")
@@ -113,6 +118,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     photos, listing_rejects = list_photos(args.src)
     launch.LOG.info("synth: %d photos under %s -> %s", len(photos) + len(listing_rejects), args.src, args.out)
     launch.prepare_out(args.out, args.name, args.overwrite)
+    inputs_path = launch.write_inputs(args.out, photos)
     parameters = {k: v for k, v in vars(args).items() if k not in ("config", "verbose", "overwrite")}
     parameters.update(degrade=settings.degrade.to_dict(), degrade_config_file=args.config)
     run_info = {"pipeline": "synth", "name": args.name, "out": args.out, "sources": args.src,
@@ -120,8 +126,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                 "parameters": parameters, "versions": metadata.package_versions()}
 
     def build(p: beam.Pipeline) -> None:
-        launch.build_dataset(p, photos, functools.partial(synthesize, s=settings), _path_of, listing_rejects,
-                             args.out, args.name, num_shards, run_info)
+        launch.build_dataset(p, inputs_path, InputFile, functools.partial(synthesize, s=settings), _path_of,
+                             listing_rejects, args.out, args.name, num_shards, run_info)
 
     return launch.execute(build, options, args.out)
 

@@ -30,7 +30,7 @@ class SynthSettings:
     min_size: int = 16
     blurred_format: str = "png"
     blurred_quality: int = 95
-    png_level: int = 3
+    png_level: int | None = None  # None: OpenCV's default PNG settings (fastest)
     degrade: DegradeConfig = field(default_factory=DegradeConfig)
 
     def __post_init__(self) -> None:

@@ -18,11 +18,12 @@ from apache_beam.metrics import Metrics
 
 from blurgen.images import ImageError
 from pipelines.examples import encode_example
-from pipelines.rejects import Reject, RejectError, from_dead_letter, reject_from
+from pipelines.rejects import RejectError, from_dead_letter, reject_from
 
 LOG = logging.getLogger(__name__)
 RECORD, REJECT, DONE = 0, 1, 2
-PROGRESS_EVERY = 25
+PROGRESS_EVERY = 25  # inputs
+PROGRESS_SECONDS = 30.0
 
 
 class _ProcessFn(beam.DoFn):
@@ -35,14 +36,19 @@ class _ProcessFn(beam.DoFn):
 
     def setup(self):
         self.seen = 0
-        self.started = time.monotonic()
+        self.started = self.last_report = time.monotonic()
+
+    def _progress(self) -> None:
+        self.seen += 1
+        now = time.monotonic()
+        if self.seen % PROGRESS_EVERY == 0 or now - self.last_report > PROGRESS_SECONDS:
+            self.last_report = now
+            LOG.info("this worker has processed %d inputs (%.2f inputs/s)",
+                     self.seen, self.seen / max(now - self.started, 1e-9))
 
     def process(self, element):
         self.inputs.inc()
-        self.seen += 1
-        if self.seen % PROGRESS_EVERY == 0:
-            elapsed = time.monotonic() - self.started
-            LOG.info("this worker has processed %d inputs (%.2f inputs/s)", self.seen, self.seen / max(elapsed, 1e-9))
+        self._progress()
         path = self.path_of(element)
         try:
             made = self.fn(element)

@@ -100,8 +100,14 @@ class WriteShards(beam.PTransform):
                 | "SumStats" >> beam.CombinePerKey(_sum_pairs)
                 | "PlanShards" >> beam.Map(_plan, num_shards))
         plan_side = beam.pvalue.AsDict(plan)
-        keyed = recs | "AssignShard" >> beam.Map(
-            lambda r, p: ((r[0], shard_of(r[1], p[r[0]])), (r[1], r[2])), plan_side)
+        if num_shards is None:
+            keyed = recs | "AssignShard" >> beam.Map(
+                lambda r, p: ((r[0], shard_of(r[1], p[r[0]])), (r[1], r[2])), plan_side)
+        else:
+            # Without a side input this step fuses with the one that made the records, so the
+            # (large) records cross between workers once less.
+            keyed = recs | "AssignShard" >> beam.Map(
+                lambda r: ((r[0], shard_of(r[1], num_shards)), (r[1], r[2])))
         # One placeholder per shard index, so that shards no key hashes to are still written.
         slots = plan | "ShardSlots" >> beam.FlatMap(lambda sp: [((sp[0], i), None) for i in range(sp[1])])
         return ((keyed, slots)

@@ -26,11 +26,19 @@ def _groups(model) -> dict[str, list]:
     return groups
 
 
+def _key(group: str, i: int, path: str) -> str:
+    # Optimiser paths start with the optimiser's own name, which Keras numbers per process
+    # ("adam_3/..."), so that part is left out; layer paths are fixed by the builders' names.
+    if group.endswith("_opt"):
+        path = path.split("/", 1)[-1]
+    return f"{group}/{i:04d}/{path}"
+
+
 def _state(model) -> dict[str, np.ndarray]:
     state = {}
     for group, variables in _groups(model).items():
         for i, v in enumerate(variables):
-            state[f"{group}/{i:04d}/{v.path}"] = np.asarray(v.numpy())
+            state[_key(group, i, v.path)] = np.asarray(v.numpy())
     return state
 
 
@@ -76,7 +84,7 @@ def restore(model, path: str) -> int:
                          "resume with the config the run was started with (its config.json), or use a new --out")
     for group, variables in _groups(model).items():
         for i, v in enumerate(variables):
-            value = saved[f"{group}/{i:04d}/{v.path}"]
+            value = saved[_key(group, i, v.path)]
             if tuple(value.shape) != tuple(v.shape):
                 raise ValueError(f"{path}: {v.path} has shape {value.shape}, the model {tuple(v.shape)}")
             v.assign(value)

@@ -150,10 +150,13 @@ def diff_augment(images, policy: str | Sequence[str] | None = DEFAULT_POLICY, se
 def diff_augment_from_config(cfg) -> Callable:
     """The augmentation a :class:`training.config.TrainConfig` asks for, as ``fn(images) -> images``.
 
-    Reads ``cfg.get_extra("diffaugment", "")``: "" or "none" switches it off (``fn`` is the
+    The policy is ``cfg.diffaugment`` when the config has that field (``--diffaugment POLICY``),
+    else ``cfg.get_extra("diffaugment", "")``; "" or "none" switches it off (``fn`` is the
     identity), otherwise it is a policy string such as ``"color,translation,cutout"``.
     """
-    policy = cfg.get_extra("diffaugment", "") if hasattr(cfg, "get_extra") else ""
+    policy = getattr(cfg, "diffaugment", None)
+    if policy is None and hasattr(cfg, "get_extra"):
+        policy = cfg.get_extra("diffaugment", "")
     groups = () if policy in ("", "none", None) else parse_policy(policy)
     if not groups:
         return lambda images: images

@@ -14,6 +14,7 @@ override, e.g. a larger ``--epochs``); the step count and optimiser state contin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training import checkpoint, data
+from training import checkpoint, data, tblog
 from training.config import PRESETS, TrainConfig, add_config_flags, config_from_args, preset
 from training.gan import DeblurGAN
 
@@ -126,7 +127,7 @@ class SampleImages(keras.callbacks.Callback):
         tf.io.gfile.makedirs(posixpath.join(self.out, "samples"))
         tf.io.write_file(posixpath.join(self.out, "samples", f"epoch-{epoch + 1:03d}.png"), tf.io.encode_png(grid))
         with self.writer.as_default():
-            tf.summary.image("blurred_restored_sharp", grid[None], step=self.model.step)
+            tblog.image("blurred_restored_sharp", grid, step=self.model.step)
 
 
 class ScalarLog(keras.callbacks.Callback):
@@ -141,13 +142,13 @@ class ScalarLog(keras.callbacks.Callback):
         if step % self.every == 0 and logs:
             with self.writer.as_default():
                 for k, v in logs.items():
-                    tf.summary.scalar(f"train/{k}", float(v), step=step)
+                    tblog.scalar(f"train/{k}", float(v), step=step)
 
     def on_epoch_end(self, epoch, logs=None):
         with self.writer.as_default():
             for k, v in (logs or {}).items():
                 if k.startswith("val_"):
-                    tf.summary.scalar(f"val/{k[4:]}", float(v), step=self.model.step)
+                    tblog.scalar(f"val/{k[4:]}", float(v), step=self.model.step)
         self.writer.flush()
 
 
@@ -159,8 +160,30 @@ def build_model(cfg: TrainConfig, strategy: tf.distribute.Strategy) -> DeblurGAN
     return model
 
 
+@contextlib.contextmanager
+def naming_corrupt_shards(files: list[str]):
+    """Turn tf.data's ``DataLossError`` (which names no file) into an error naming the shard."""
+    try:
+        yield
+    except tf.errors.DataLossError as exc:
+        raise data.corrupt_shard_error(files, exc) from None
+
+
+def make_datasets(args: argparse.Namespace, cfg: TrainConfig, global_batch: int):
+    """``(train, val or None, files)``; with ``ignore_errors`` the broken shards are reported first."""
+    files = data.list_shards(args.train) + (data.list_shards(args.val) if args.val else [])
+    if cfg.ignore_errors:
+        for r in (r for r in data.scan_shards(files) if r.error):
+            print(f"warning: {r.path}: {r.error}; only its first {r.records} records are used", file=sys.stderr)
+    train = data.train_dataset(args.train, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed, cfg.ignore_errors)
+    val = None
+    if args.val:
+        val = data.train_dataset(args.val, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed + 1, cfg.ignore_errors)
+    return train, val, files
+
+
 def run(argv=None) -> dict:
-    """Train; returns the last epoch's metrics and the paths written."""
+    """Train; returns the step reached, the last epoch's metrics and the paths written."""
     args = parse_args(argv)
     cfg, resuming = resolve_config(args)
     keras.utils.set_random_seed(cfg.seed)
@@ -173,40 +196,25 @@ def run(argv=None) -> dict:
     ckpt_dir = posixpath.join(args.out, "checkpoints")
     last = checkpoint.latest(ckpt_dir)
     if last:
-        step = checkpoint.restore(model, last)
-        print(f"resuming from {last} at step {step}", file=sys.stderr)
+        print(f"resuming from {last} at step {checkpoint.restore(model, last)}", file=sys.stderr)
     total = cfg.epochs * cfg.steps_per_epoch
-    files = data.list_shards(args.train)
-    if cfg.ignore_errors:
-        bad = [r for r in data.scan_shards(files) if r.error]
-        for r in bad:
-            print(f"warning: {r.path}: {r.error}; only its first {r.records} records are used", file=sys.stderr)
-    global_batch = cfg.batch * strategy.num_replicas_in_sync
-    train = data.train_dataset(files, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed, cfg.ignore_errors)
-    val = None
-    if args.val:
-        val = data.train_dataset(args.val, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed + 1,
-                                 cfg.ignore_errors, repeat=True)
-    sample_b, sample_s = next(iter((val or train).unbatch().batch(cfg.samples).take(1)))
-
-    writer = tf.summary.create_file_writer(posixpath.join(args.out, "logs"))
-    callbacks = [CheckpointEvery(ckpt_dir, cfg.checkpoint_every, total), ScalarLog(writer, args.log_every),
-                 SampleImages(sample_b.numpy(), sample_s.numpy(), args.out, writer)]
+    train, val, files = make_datasets(args, cfg, cfg.batch * strategy.num_replicas_in_sync)
     history = {}
-    if model.step < total:
-        try:
+    with naming_corrupt_shards(files):
+        sample_b, sample_s = next(iter((val or train).unbatch().batch(cfg.samples).take(1)))
+        writer = tf.summary.create_file_writer(posixpath.join(args.out, "logs"))
+        callbacks = [CheckpointEvery(ckpt_dir, cfg.checkpoint_every, total), ScalarLog(writer, args.log_every),
+                     SampleImages(sample_b.numpy(), sample_s.numpy(), args.out, writer)]
+        if model.step < total:
             # Keras distributes the global batches itself: the model was built in the strategy's scope.
             h = model.fit(train, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
                           initial_epoch=model.step // cfg.steps_per_epoch, callbacks=callbacks,
                           validation_data=val, validation_steps=args.val_steps if val is not None else None,
-                          verbose=args.verbose)
-        except tf.errors.DataLossError as exc:
-            raise data.corrupt_shard_error(files + (data.list_shards(args.val) if args.val else []), exc) from None
-        history = {k: float(v[-1]) for k, v in h.history.items()}
-    else:
-        print(f"already trained to step {model.step} of {total}; raise --epochs to go on", file=sys.stderr)
-    exported = export_generator(model, cfg, args.out)
-    summary = {"step": model.step, "metrics": history, "generator": exported,
+                          verbose=args.verbose, shuffle=False)  # the dataset shuffles
+            history = {k: float(v[-1]) for k, v in h.history.items()}
+        else:
+            print(f"already trained to step {model.step} of {total}; raise --epochs to go on", file=sys.stderr)
+    summary = {"step": model.step, "metrics": history, "generator": export_generator(model, cfg, args.out),
                "checkpoint": checkpoint.latest(ckpt_dir), "resumed": resuming}
     with tf.io.gfile.GFile(posixpath.join(args.out, "fit-summary.json"), "w") as f:
         json.dump(summary, f, indent=2)

@@ -111,7 +111,7 @@ class DeblurGAN(keras.Model):
         return d_loss, gp
 
     def train_step(self, data):
-        blurred, sharp = data
+        blurred, sharp = data[0], data[1]  # fit gives (x, y); train_on_batch adds a sample weight
         replicas = tf.cast(tf.distribute.get_strategy().num_replicas_in_sync, tf.float32)
         with tf.GradientTape() as tape:
             fake = self.generator(blurred, training=True)
@@ -139,7 +139,7 @@ class DeblurGAN(keras.Model):
         return self._update(values)
 
     def test_step(self, data):
-        blurred, sharp = data
+        blurred, sharp = data[0], data[1]  # fit gives (x, y); train_on_batch adds a sample weight
         fake = self.generator(blurred, training=False)
         terms = self.content_loss(sharp, fake)
         return self._update({"g_loss": terms["content"], **terms, "psnr": batch_psnr(sharp, fake)})

@@ -42,7 +42,7 @@ def generator_path(model: str) -> str:
 class Restorer:
     """A loaded generator (or ``"identity"``, which returns the input) as ``uint8 -> uint8``."""
 
-    def __init__(self, model: str | keras.Model, tile: int = 1024, overlap: int = 64):
+    def __init__(self, model: str | keras.Model, tile: int = 1536, overlap: int = 128):
         if tile % 4 or overlap % 4 or not 0 <= overlap < tile:
             raise ValueError(f"tile ({tile}) and overlap ({overlap}) must be multiples of 4 with overlap < tile")
         self.tile, self.overlap = tile, overlap

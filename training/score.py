@@ -51,6 +51,9 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
     ``sheet_rows`` ``(blurred, restored, sharp)`` triples for the contact sheet.
     """
     names = list(metric_names)
+    if any(n not in METRICS for n in names):
+        from training.config import _load_preset_modules
+        _load_preset_modules()  # later presets register more metrics
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; registered: {sorted(METRICS)}")
@@ -138,8 +141,8 @@ def run(argv=None) -> dict:
     p.add_argument("--data", required=True, help="glob(s) of test shards (gs:// works)")
     p.add_argument("--out", required=True, help="report .json; the contact sheet goes beside it")
     p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
-    p.add_argument("--tile", type=int, default=1024, help="images larger than this (px) are deblurred in tiles")
-    p.add_argument("--overlap", type=int, default=64, help="tile overlap in px")
+    p.add_argument("--tile", type=int, default=1536, help="images larger than this (px) on a side go in tiles of this side")
+    p.add_argument("--overlap", type=int, default=128, help="tile overlap in px")
     p.add_argument("--ignore-errors", action="store_true", help="skip the rest of a corrupt shard instead of stopping")
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS), help=f"comma-separated; registered: {sorted(METRICS)}")
     args = p.parse_args(argv)

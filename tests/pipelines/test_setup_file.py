@@ -1,0 +1,32 @@
+"""``--setup_file``: the sdist Beam builds for remote workers holds the pipelines, TF-free."""
+from __future__ import annotations
+
+import shutil
+import tarfile
+
+import pytest
+from apache_beam.runners.portability.stager import Stager
+
+from pipeline_helpers import REPO
+
+
+@pytest.mark.slow
+def test_beam_stager_packs_the_pipelines(tmp_path):
+    src = tmp_path / "repo"
+    src.mkdir()
+    for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):
+        if (REPO / name).exists():
+            shutil.copy(REPO / name, src / name)
+    for pkg in ("blurgen", "pipelines"):
+        shutil.copytree(REPO / pkg, src / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    # Exactly what Beam runs for --setup_file before it uploads the package to Dataflow.
+    sdist = Stager._build_setup_package(str(src / "setup.py"), str(tmp_path / "dist"))
+    with tarfile.open(sdist) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+        pkg_info = next(tar.extractfile(m).read().decode() for m in tar.getmembers() if m.name.endswith("/PKG-INFO"))
+    for module in ("synth", "pairs", "transforms", "write", "records", "examples", "metadata", "inspection", "cli"):
+        assert f"pipelines/{module}.py" in names
+    assert "blurgen/schema.py" in names
+    requires = [line for line in pkg_info.splitlines() if line.startswith("Requires-Dist:")]
+    core = [r for r in requires if "extra ==" not in r]
+    assert any("apache-beam" in r for r in core) and not any("tensorflow" in r for r in core)

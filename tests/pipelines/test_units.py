@@ -1,0 +1,100 @@
+"""Small pure pieces: crops, splits, listing of sources and layouts, settings validation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from blurgen.seeding import unit_interval
+from pipelines import crops, inputs, layouts
+from pipelines.rejects import RejectError
+from pipelines.synthesize import SynthSettings, split_of
+
+from pipeline_helpers import gopro_tree, write_rgb
+
+
+def test_boxes_are_inside_and_deterministic():
+    a = crops.draw_boxes(40, 60, 16, 5, np.random.default_rng(3))
+    b = crops.draw_boxes(40, 60, 16, 5, np.random.default_rng(3))
+    assert a == b and len(a) == 5
+    assert all(0 <= y <= 24 and 0 <= x <= 44 and (h, w) == (16, 16) for y, x, h, w in a)
+    assert crops.draw_boxes(40, 60, 0, 5, np.random.default_rng(3)) == [(0, 0, 40, 60)]
+
+
+def test_size_checks_name_the_file():
+    with pytest.raises(RejectError, match="f.png: 30x20 px is too small for --patch 32"):
+        crops.check_size((20, 30, 3), "f.png", 16, 32)
+    with pytest.raises(RejectError, match="smaller than --min-size 16"):
+        crops.check_size((1, 1, 3), "f.png", 16, 0)
+    crops.check_size((32, 32, 3), "f.png", 16, 32)
+
+
+def test_split_is_a_stable_fraction():
+    names = [f"photo{i}.jpg" for i in range(2000)]
+    test = [n for n in names if split_of(n, 0.1) == "test"]
+    assert 150 < len(test) < 250
+    assert all(unit_interval(n) < 0.1 for n in test)
+    assert split_of("x", 0.0) == "train" and split_of("x", 1.0) == "test"
+
+
+def test_settings_reject_bad_values():
+    with pytest.raises(ValueError, match="--variants"):
+        SynthSettings(variants=0)
+    with pytest.raises(ValueError, match="--test-fraction"):
+        SynthSettings(test_fraction=1.5)
+
+
+def test_expand_source_dir_glob_and_file(photos):
+    found = inputs.expand_source(str(photos))
+    assert [f.name for f in found] == sorted(f.name for f in found)
+    assert {f.name for f in found} == {"astronaut.png", "coffee.png", "rocket.jpg",
+                                       "nested/chelsea.png", "nested/hubble_deep_field.jpg"}
+    assert [f.name for f in inputs.expand_source(str(photos / "nested" / "*.png"))] == ["chelsea.png"]
+    assert [f.name for f in inputs.expand_source(str(photos / "README.txt"))] == ["README.txt"]
+    with pytest.raises(ValueError, match="no files found"):
+        inputs.expand_source(str(photos / "missing"))
+
+
+def test_gopro_listing(tmp_path):
+    root = gopro_tree(tmp_path / "GOPRO_Large")
+    pairs, rejects = layouts.gopro(str(root), "blur_gamma")
+    assert len(pairs) == 6 and {p.split for p in pairs} == {"train", "test"}
+    assert sum(p.split == "test" for p in pairs) == 2
+    assert all("/blur_gamma/" in p.blurred and "/sharp/" in p.sharp for p in pairs)
+    assert rejects == []  # the orphan is a 'blur' frame: not an input when pairing blur_gamma
+    pairs, rejects = layouts.gopro(str(root), "blur")
+    assert len(pairs) == 6 and all("/blur/" in p.blurred for p in pairs)
+    assert [(r.kind, r.path.endswith("blur/000099.png")) for r in rejects] == [("partner missing", True)]
+    assert "sharp/000099.png does not exist" in rejects[0].reason
+
+
+def test_folders_and_realblur_and_side_by_side_listing(tmp_path):
+    img = np.zeros((20, 20, 3), np.uint8)
+    for name in ("a.png", "b.png"):
+        write_rgb(tmp_path / "blurred" / name, img)
+    for name in ("a.png", "c.png"):
+        write_rgb(tmp_path / "sharp" / name, img)
+    pairs, rejects = layouts.folders(str(tmp_path / "blurred"), str(tmp_path / "sharp"), 0.0)
+    assert [p.key for p in pairs] == ["a.png"]
+    assert sorted((r.path.split("/")[-2], r.kind) for r in rejects) == [("blurred", "partner missing"),
+                                                                         ("sharp", "partner missing")]
+    lst = tmp_path / "RealBlur_J_test_list.txt"
+    lst.write_text("sharp/a.png blurred/a.png\n\njust-one-path\nsharp/c.png blurred/c.png\n")
+    pairs, rejects = layouts.realblur([str(lst)], None, 0.5)
+    assert [(p.key, p.split) for p in pairs] == [("blurred/a.png", "test"), ("blurred/c.png", "test")]
+    assert [(r.kind, r.path) for r in rejects] == [("malformed", f"{lst}:3")]
+    write_rgb(tmp_path / "ab" / "train" / "x.png", np.zeros((8, 16, 3), np.uint8))
+    write_rgb(tmp_path / "ab" / "test" / "y.png", np.zeros((8, 16, 3), np.uint8))
+    pairs, _ = layouts.side_by_side([str(tmp_path / "ab")], 0.5)
+    assert [(p.key, p.split, p.sharp) for p in pairs] == [("test/y.png", "test", None), ("train/x.png", "train", None)]
+
+
+def test_pipelines_never_import_tensorflow():
+    """Beam workers stay TF-free, and tfrecord (which pipelines use) cannot share a process with TF."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pipelines.synth, pipelines.pairs, pipelines.inspection, pipelines.sheet, pipelines.cli; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tensorflow_datasets', 'keras')]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

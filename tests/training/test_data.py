@@ -1,0 +1,134 @@
+"""tf.data input: parsing by the schema, aligned crops (eager and in Dataset.map), eval mode, corrupt shards."""
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from blurgen.images import decode_image, encode_jpeg
+from shardkit import example_bytes, sample_pairs
+from training import data
+
+
+def test_a_pattern_that_matches_nothing_names_itself(tmp_path):
+    with pytest.raises(ValueError, match="no shard matches .*nothing-here"):
+        data.list_shards(str(tmp_path / "nothing-here-*"))
+
+
+def _locate(window: np.ndarray, image: np.ndarray) -> tuple[int, int, bool]:
+    """Where ``window`` sits in ``image`` (top, left) and whether it was flipped; exact match only."""
+    c = window.shape[0]
+    for flipped in (False, True):
+        w = window[:, ::-1] if flipped else window
+        for y in range(image.shape[0] - c + 1):
+            for x in range(image.shape[1] - c + 1):
+                if np.array_equal(image[y:y + c, x:x + c], w):
+                    return y, x, flipped
+    raise AssertionError("window not found in the image")
+
+
+def _crop_check(blurred, sharp, crop_b, crop_s):
+    assert _locate(crop_b, blurred) == _locate(crop_s, sharp)
+
+
+def test_pair_crop_is_the_same_window_and_flip_for_both_images_eagerly_and_in_a_dataset_map():
+    (_, blurred, sharp), = sample_pairs(40, names=("chelsea.png",))
+    b, s = tf.constant(blurred), tf.constant(sharp)
+    seeds = [tf.constant([0, i], tf.int64) for i in range(6)]
+    eager = [data.random_pair_crop(b, s, 16, seed) for seed in seeds]
+    for cb, cs in eager:
+        assert cb.shape == (16, 16, 3) and cb.dtype == tf.uint8
+        _crop_check(blurred, sharp, cb.numpy(), cs.numpy())
+    # Different seeds give different windows (the crop is not stuck in one place).
+    assert len({_locate(cb.numpy(), blurred) for cb, _ in eager}) > 1
+    # The same function inside tf.data (graph mode) gives the same crops for the same seeds.
+    ds = tf.data.Dataset.from_tensor_slices(tf.stack(seeds)).map(lambda seed: data.random_pair_crop(b, s, 16, seed))
+    for (gb, gs), (cb, cs) in zip(ds, eager):
+        np.testing.assert_array_equal(gb.numpy(), cb.numpy())
+        np.testing.assert_array_equal(gs.numpy(), cs.numpy())
+
+
+def test_an_image_smaller_than_the_crop_is_padded_up_to_it():
+    img = tf.zeros([10, 20, 3], tf.uint8)
+    cb, cs = data.random_pair_crop(img, img + 1, 24, tf.constant([1, 2], tf.int64))
+    assert cb.shape == (24, 24, 3) and cs.shape == (24, 24, 3)
+
+
+def test_train_batches_are_float_in_range_aligned_and_shuffled(train_glob):
+    ds = data.train_dataset(train_glob, batch=3, crop=32, shuffle_buffer=8, seed=0)
+    b, s = next(iter(ds))
+    assert b.shape == (3, 32, 32, 3) and s.shape == (3, 32, 32, 3)
+    assert b.dtype == tf.float32 and -1.0 <= float(tf.reduce_min(b)) and float(tf.reduce_max(b)) <= 1.0
+    # Blurred crops resemble their own sharp crops more than the other pairs' (alignment).
+    err = np.abs(b.numpy()[:, None] - s.numpy()[None]).mean(axis=(2, 3, 4))
+    assert np.all(np.argmin(err, axis=1) == np.arange(3)), err
+    # The dataset repeats past the 10 pairs written.
+    assert sum(1 for _ in ds.take(8)) == 8
+
+
+def test_eval_mode_yields_every_whole_image_once_with_its_key(shard_dir, test_glob):
+    pairs = {k: (b, s) for k, b, s in sample_pairs(80, seed=1, names=("astronaut.png", "chelsea.png", "coffee.png"))}
+    seen = {}
+    for ex in data.eval_dataset(test_glob):
+        seen[ex["key"].numpy().decode()] = (ex["blurred"].numpy(), ex["sharp"].numpy())
+    assert sorted(seen) == sorted(pairs)
+    for k, (b, s) in seen.items():
+        np.testing.assert_array_equal(s, pairs[k][1])  # PNG is lossless: the exact pixels come back
+        np.testing.assert_array_equal(b, pairs[k][0])
+
+
+def test_jpeg_blurred_and_grey_images_decode_to_rgb(tmp_path):
+    (key, blurred, sharp), = sample_pairs(48, names=("coffee.png",))
+    grey = sharp[..., 1].copy()
+    path = str(tmp_path / "mixed-test.tfrecord-00000-of-00001")
+    with tf.io.TFRecordWriter(path) as w:
+        w.write(example_bytes(key, blurred, sharp, blurred_format="jpeg"))
+        w.write(example_bytes("grey#v0", grey, grey))
+    out = list(data.eval_dataset(path))
+    assert out[0]["blurred"].shape == sharp.shape
+    # Exactly OpenCV's pixels for the same JPEG bytes (TF's default fast IDCT would not be).
+    np.testing.assert_array_equal(out[0]["blurred"].numpy(), decode_image(encode_jpeg(blurred, 95)))
+    assert out[1]["sharp"].shape == grey.shape + (3,)
+    np.testing.assert_array_equal(out[1]["sharp"].numpy()[..., 2], grey)
+
+
+def _corrupt_copy(src: str, dest_dir) -> str:
+    dest = str(dest_dir / "broken-train.tfrecord-00000-of-00001")
+    shutil.copy(src, dest)
+    raw = bytearray(open(dest, "rb").read())
+    raw[len(raw) // 2] ^= 0xFF  # inside the second half's records: a CRC mismatch
+    open(dest, "wb").write(bytes(raw))
+    return dest
+
+
+def test_a_corrupt_shard_stops_reading_with_an_error_naming_it(train_glob, tmp_path):
+    broken = _corrupt_copy(sorted(tf.io.gfile.glob(train_glob))[0], tmp_path)
+    files = [broken]
+    with pytest.raises(data.CorruptShardError, match="broken-train.tfrecord-00000-of-00001"):
+        for _ in data.iterate_checked(data.eval_dataset(files), files):
+            pass
+    report, = data.scan_shards(files)
+    assert report.error and "DataLoss" in report.error and 0 < report.records < 5
+
+
+def test_with_ignore_errors_a_corrupt_shard_is_cut_short_and_counted(train_glob, tmp_path):
+    good = sorted(tf.io.gfile.glob(train_glob))[1]
+    broken = _corrupt_copy(sorted(tf.io.gfile.glob(train_glob))[0], tmp_path)
+    n_good = sum(1 for _ in tf.data.TFRecordDataset(good))
+    readable = data.scan_shards([broken])[0].records
+    got = list(data.eval_dataset([good, broken], ignore_errors=True))
+    assert len(got) == n_good + readable
+    # Training input also goes on past the damage.
+    ds = data.train_dataset([good, broken], batch=2, crop=16, shuffle_buffer=4, ignore_errors=True)
+    assert sum(1 for _ in ds.take(10)) == 10
+
+
+def test_the_same_seed_gives_the_same_batches(train_glob):
+    def first(seed):
+        b, s = next(iter(data.train_dataset(train_glob, batch=4, crop=24, shuffle_buffer=8, seed=seed)))
+        return b.numpy(), s.numpy()
+
+    a, b, c = first(0), first(0), first(1)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])

@@ -1,0 +1,98 @@
+"""deblur: any size in, same size and dtype out; tiles blend to the untiled result; the CLI."""
+import numpy as np
+import pytest
+
+from blurgen.images import read_image, write_image
+from shardkit import sample_pairs, tiny_config
+from training import deblur
+from training.inference import Restorer, _ramp, _spans
+from training.networks import build_generator
+
+
+@pytest.fixture(scope="module")
+def local_model(tmp_path_factory):
+    """A tiny generator without instance norm: its output at a pixel depends only on nearby pixels
+    (receptive field about 70 px wide), so tiling can reproduce it exactly."""
+    import keras
+    keras.utils.set_random_seed(3)
+    path = tmp_path_factory.mktemp("model") / "generator.keras"
+    build_generator(tiny_config(gen_norm="none", gen_zero_init_output=False)).save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("shape", [(37, 53, 3), (40, 40), (101, 17, 3)])
+def test_any_size_and_grey_keep_size_and_dtype(local_model, shape):
+    img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    out = Restorer(local_model)(img)
+    assert out.shape == shape[:2] + (3,) and out.dtype == np.uint8
+    assert Restorer("identity")(img).shape == shape[:2] + (3,)
+
+
+def test_tiles_cover_the_image_on_the_generator_grid():
+    spans = _spans(1000, 256, 64)
+    assert spans[0] == (0, 256) and spans[-1][0] + spans[-1][1] == 1000
+    assert all(s % 4 == 0 for s, _ in spans)
+    assert all(b[0] < a[0] + a[1] - 64 + 1 for a, b in zip(spans, spans[1:]))  # overlaps of >= 64 px
+
+
+def test_tiled_equals_untiled(local_model):
+    (_, blurred, _), = sample_pairs(300, names=("coffee.png",))  # 300x450
+    whole = Restorer(local_model, tile=2048)
+    tiled = Restorer(local_model, tile=160, overlap=144)  # 36 px zero-weight margin > the reach of 35 px
+    a, b = whole(blurred), tiled(blurred)
+    assert whole.tile > max(blurred.shape) and len(_spans(blurred.shape[1], 160, 144)) > 3
+    diff = np.abs(a.astype(int) - b.astype(int))
+    # Equal up to float rounding that can move a value across a .5 boundary: no seams anywhere.
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3, (diff.max(), (diff > 0).mean())
+
+
+def test_tiles_too_small_for_the_receptive_field_differ_which_shows_the_check_can_fail(local_model):
+    (_, blurred, _), = sample_pairs(300, names=("coffee.png",))
+    a = Restorer(local_model, tile=2048)(blurred)
+    b = Restorer(local_model, tile=64, overlap=16)(blurred)
+    assert np.abs(a.astype(int) - b.astype(int)).max() > 1
+
+
+def test_blend_weights_hand_over_smoothly_between_tiles():
+    """Each tile's share of a pixel (its weight over the sum) changes by at most 1/(overlap/2)
+    from one pixel to the next: no pixel switches abruptly from one tile to another."""
+    length, tile, overlap = 1000, 256, 64
+    spans = _spans(length, tile, overlap)
+    weights = np.zeros((len(spans), length))
+    for t, (start, size) in enumerate(spans):
+        weights[t, start:start + size] = _ramp(size, overlap, start > 0, start + size < length)
+    total = weights.sum(axis=0)
+    assert total.min() > 0
+    share = weights / total
+    assert np.abs(np.diff(share, axis=1)).max() <= 1.0 / (overlap / 2) + 1e-9
+    # A hard cut (no overlap) is what this rules out.
+    hard = np.zeros((2, length))
+    hard[0, :500], hard[1, 500:] = 1, 1
+    assert np.abs(np.diff(hard / hard.sum(axis=0), axis=1)).max() == 1
+
+
+def test_instance_norm_generator_tiles_approach_the_whole_image_as_they_grow():
+    """Instance norm's statistics are per tile, so tiles of an instance-norm generator (DeblurGAN's)
+    differ from the untiled result, less as tiles grow; hence the large default tile (1536 px)."""
+    import keras
+    keras.utils.set_random_seed(4)
+    gen = build_generator(tiny_config(gen_zero_init_output=False))
+    tail = gen.get_layer("tail_conv")
+    # Like a trained deblurrer: the input plus a moderate residual.
+    tail.set_weights([w * 0.1 for w in tail.get_weights()])
+    (_, blurred, _), = sample_pairs(256, names=("chelsea.png",))  # 256x385
+    whole = Restorer(gen, tile=1024)(blurred).astype(float)
+    errors = [np.abs(Restorer(gen, tile=t, overlap=t // 2)(blurred).astype(float) - whole).mean() for t in (128, 192, 256)]
+    assert errors[0] > errors[1] > errors[2] > 0, errors
+
+
+def test_cli_writes_same_size_pngs(local_model, tmp_path, capsys):
+    src = tmp_path / "in"
+    src.mkdir()
+    img = np.random.default_rng(1).integers(0, 256, (45, 70, 3), dtype=np.uint8)
+    write_image(src / "a.jpg", img)
+    written = deblur.run(["--model", local_model, str(src / "a.jpg"), "--out", str(tmp_path / "out"), "--tile", "32", "--overlap", "8"])
+    out = read_image(written[0])
+    assert written[0].endswith("a.png") and out.shape == img.shape and out.dtype == np.uint8
+    assert "a.jpg ->" in capsys.readouterr().out
+    assert deblur.main(["--model", local_model, str(src / "missing.png"), "--out", str(tmp_path / "o2")]) == 2

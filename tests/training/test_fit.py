@@ -1,0 +1,120 @@
+"""fit: the files of a run, checkpoints, stopping and resuming with the step count and optimiser state."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from blurgen.images import read_image
+from training import checkpoint, fit, gan, tblog
+from shardkit import tiny_config
+
+TINY_FLAGS = ["--smoke", "--gen-filters", "4", "--gen-blocks", "1", "--critic-filters", "4", "--critic-layers", "2",
+              "--critic-steps", "2", "--batch", "2", "--crop", "32", "--shuffle-buffer", "8", "--samples", "2",
+              "--verbose", "0", "--log-every", "1"]
+
+
+def _fit(train_glob, out, *flags):
+    return fit.run(["--train", train_glob, "--out", str(out), *TINY_FLAGS, *flags])
+
+
+def test_a_run_writes_config_checkpoints_logs_samples_and_the_generator(train_glob, test_glob, tmp_path):
+    out = tmp_path / "run"
+    summary = _fit(train_glob, out, "--val", test_glob, "--val-steps", "1",
+                   "--epochs", "2", "--steps-per-epoch", "3", "--checkpoint-every", "2")
+    assert summary["step"] == 6 and not summary["resumed"]
+    assert np.isfinite(summary["metrics"]["g_loss"]) and "val_psnr" in summary["metrics"]
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["gen_filters"] == 4 and cfg["content_losses"] == ["l1"]
+    names = sorted(os.listdir(out / "checkpoints"))
+    assert names == ["ckpt-00000002.npz", "ckpt-00000004.npz", "ckpt-00000006.npz"]
+    sheet = read_image(out / "samples" / "epoch-002.png")
+    assert sheet.shape == (2 * 32, 3 * 32, 3)  # two rows of blurred | restored | sharp
+    scalars = tblog.read_scalars(str(out / "logs"))
+    assert [s for s, _ in scalars["train/g_loss"]] == [1, 2, 3, 4, 5, 6]
+    assert "val/psnr" in scalars
+    assert (out / "generator.keras").stat().st_size > 0
+
+
+def test_stop_and_resume_continue_the_step_count_and_optimiser_state(train_glob, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    flags = ["--epochs", "3", "--steps-per-epoch", "4", "--checkpoint-every", "2"]
+
+    # The first run dies after step 5 (as if killed): its last checkpoint is step 4.
+    real_end = fit.CheckpointEvery.on_train_batch_end
+
+    def dies_after_5(self, batch, logs=None):
+        real_end(self, batch, logs)
+        if self.model.step == 5:
+            raise KeyboardInterrupt("simulated stop")
+
+    monkeypatch.setattr(fit.CheckpointEvery, "on_train_batch_end", dies_after_5)
+    with pytest.raises(KeyboardInterrupt):
+        _fit(train_glob, out, *flags)
+    monkeypatch.setattr(fit.CheckpointEvery, "on_train_batch_end", real_end)
+    assert checkpoint.latest(str(out / "checkpoints")).endswith("ckpt-00000004.npz")
+
+    summary = _fit(train_glob, out, *flags)
+    assert summary["resumed"] and summary["step"] == 12  # 3 epochs x 4 steps in all, not 4 + 12
+    steps = [s for s, _ in tblog.read_scalars(str(out / "logs"))["train/g_loss"]]
+    assert steps[-8:] == list(range(5, 13))  # the resumed run logged steps 5..12
+
+    # Rerunning a finished run trains no more; a larger --epochs goes on from where it stopped.
+    assert _fit(train_glob, out, *flags)["step"] == 12
+    assert _fit(train_glob, out, "--epochs", "4")["step"] == 16
+
+
+def test_restore_puts_back_every_weight_and_optimiser_slot(train_glob, tmp_path):
+    from training import data
+    batch = next(iter(data.train_dataset(train_glob, batch=2, crop=32, shuffle_buffer=8)))
+    cfg = tiny_config(gen_norm="batch")  # batch norm: moving statistics are saved too
+    a = gan.DeblurGAN(cfg)
+    a.compile()
+    for _ in range(3):
+        a.train_on_batch(*batch)
+    path = checkpoint.save(a, str(tmp_path))
+    b = gan.DeblurGAN(cfg)
+    b.compile()
+    assert checkpoint.restore(b, path) == 3
+    for va, vb in zip(a.g_optimizer.variables + a.d_optimizer.variables + a.generator.weights + a.critic.weights,
+                      b.g_optimizer.variables + b.d_optimizer.variables + b.generator.weights + b.critic.weights):
+        np.testing.assert_array_equal(va.numpy(), vb.numpy())
+    # Both continue identically from the same state (deterministic step, same batch).
+    la, lb = a.test_on_batch(*batch, return_dict=True), b.test_on_batch(*batch, return_dict=True)
+    assert la["l1"] == pytest.approx(lb["l1"], rel=1e-6)
+    other = gan.DeblurGAN(tiny_config(gen_filters=8))
+    other.compile()
+    with pytest.raises(ValueError, match="does not fit this model"):
+        checkpoint.restore(other, path)
+
+
+def test_flags_override_any_field_and_bad_values_are_refused(tmp_path):
+    args = fit.parse_args(["--train", "x", "--out", str(tmp_path / "new"), "--preset", "deblurgan",
+                           "--content-losses", "vgg19,l1", "--content-weights", "100,1", "--lr", "2e-4",
+                           "--mixed-precision", "--extra", "diffaugment=\"color\""])
+    cfg, resuming = fit.resolve_config(args)
+    assert not resuming
+    assert cfg.content_losses == ("vgg19", "l1") and cfg.content_weights == (100.0, 1.0)
+    assert cfg.lr == 2e-4 and cfg.mixed_precision is True and cfg.get_extra("diffaugment") == "color"
+    assert cfg.gen_blocks == 9 and cfg.critic_steps == 5 and cfg.gp_weight == 10.0  # DeblurGAN's, untouched
+    with pytest.raises(ValueError, match="multiple of 4"):
+        fit.resolve_config(fit.parse_args(["--train", "x", "--out", str(tmp_path / "n2"), "--crop", "30"]))
+    with pytest.raises(ValueError, match="unknown preset 'nope'"):
+        fit.resolve_config(fit.parse_args(["--train", "x", "--out", str(tmp_path / "n3"), "--preset", "nope"]))
+
+
+def test_a_corrupt_training_shard_stops_fit_with_its_name_or_is_skipped_with_the_flag(train_glob, tmp_path, capsys):
+    import shutil
+    import tensorflow as tf
+    src = sorted(tf.io.gfile.glob(train_glob))[0]
+    broken = tmp_path / "bad-train.tfrecord-00000-of-00001"
+    shutil.copy(src, broken)
+    raw = bytearray(broken.read_bytes())
+    raw[len(raw) // 3] ^= 0xFF
+    broken.write_bytes(bytes(raw))
+    args = ["--train", str(broken), *TINY_FLAGS, "--epochs", "1", "--steps-per-epoch", "6"]
+    assert fit.main([*args, "--out", str(tmp_path / "stops")]) == 2
+    assert "bad-train.tfrecord-00000-of-00001" in capsys.readouterr().err
+    summary = fit.run([*args, "--out", str(tmp_path / "skips"), "--ignore-errors"])
+    assert summary["step"] == 6
+    assert "only its first" in capsys.readouterr().err

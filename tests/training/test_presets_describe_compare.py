@@ -1,0 +1,89 @@
+"""describe (tables and pictures of a preset's networks) and compare (reports side by side)."""
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from training import compare, config, describe, networks, score
+from training.nets_li2024 import build_li2024_generator, li2024_critic, li2024_generator, parameter_counts
+
+PIL = pytest.importorskip("PIL.Image")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def test_preset():
+    networks.GENERATORS.setdefault("li2024", li2024_generator)
+    networks.CRITICS.setdefault("li2024", li2024_critic)
+    config.register_preset("_test_li2024", {
+        "generator": "li2024", "critic": "li2024", "gen_filters": 4, "gen_blocks": 2, "gen_norm": "batch",
+        "gen_dropout": 0.5, "critic_filters": 4, "crop": 32, "adversarial": "bce",
+        "extra": (("li2024_dense_units", 8),)}, replace=True)
+    yield
+    config.PRESETS.pop("_test_li2024", None)
+
+
+def test_describe_writes_a_table_of_every_conv_layer_and_pictures(tmp_path):
+    pytest.importorskip("visualkeras")
+    assert describe.main(["--preset", "_test_li2024", "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "_test_li2024-networks.md").read_text()
+    cfg = config.preset("_test_li2024")
+    gen, critic = networks.build_generator(cfg), networks.build_critic(cfg)
+    for model in (gen, critic):
+        assert f"**{parameter_counts(model)['total']:,}**" in text
+    critic_part = text.split("## Critic")[1]
+    rows = [line for line in critic_part.splitlines() if line.startswith("| ") and "Conv2D" in line]
+    assert len(rows) == 6 and all("| 4x4 |" in r for r in rows)
+    assert critic_part.count("| Dense |") == 2
+    # Generator shapes are at the preset's crop: the residual blocks run at crop / 4.
+    assert "| 8x8x16 |" in text.split("## Critic")[0]
+    for kind in ("generator", "critic"):
+        with PIL.open(tmp_path / f"_test_li2024-{kind}.png") as im:
+            assert im.format == "PNG" and im.size[0] > 50 and im.size[1] > 50
+
+
+def test_describe_flags_override_the_preset(tmp_path):
+    describe.main(["--preset", "_test_li2024", "--out", str(tmp_path), "--no-pictures", "--gen-blocks", "3"])
+    gen_part = (tmp_path / "_test_li2024-networks.md").read_text().split("## Critic")[0]
+    assert gen_part.count("_conv2 | Conv2D") == 3
+    assert not list(tmp_path.glob("*.png"))
+
+
+@pytest.fixture(scope="module")
+def two_reports(tmp_path_factory, test_glob):
+    d = tmp_path_factory.mktemp("runs")
+    keras.utils.set_random_seed(0)
+    gen = build_li2024_generator(width=4, blocks=1)
+    gen.save(d / "li.keras")
+    a = score.run(["--model", "identity", "--data", test_glob, "--out", str(d / "identity" / "report.json")])
+    b = score.run(["--model", str(d / "li.keras"), "--data", test_glob, "--out", str(d / "li" / "report.json")])
+    return d, a, b
+
+
+def test_compare_puts_reports_in_one_table_and_one_picture(two_reports, tmp_path):
+    d, a, b = two_reports
+    paths = [str(d / "identity" / "report.json"), str(d / "li" / "report.json")]
+    assert compare.main(paths + ["--out", str(tmp_path), "--images", "2"]) == 0
+    table = json.loads((tmp_path / "comparison.json").read_text())
+    names = [row["name"] for row in table["rows"]]
+    assert names == ["blurry input", "identity", "li.keras"]
+    assert table["rows"][0]["psnr"] == pytest.approx(a["mean"]["blurry"]["psnr"])
+    assert table["rows"][1]["psnr"] == pytest.approx(a["mean"]["restored"]["psnr"])  # identity = blurry
+    assert table["rows"][2]["ssim"] == pytest.approx(b["mean"]["restored"]["ssim"])
+    assert table["rows"][2]["seconds"] == pytest.approx(b["seconds_per_image"]["median"])
+    md = (tmp_path / "comparison.md").read_text()
+    assert "| li.keras |" in md and "PSNR" in md
+    with PIL.open(tmp_path / "comparison.png") as im:
+        grid = np.asarray(im.convert("RGB"))
+    # Two rows of 192 px panels (+4 px gaps) under a 28 px header; 4 columns: blurred, 2 models, sharp.
+    assert grid.shape[0] == 28 + 2 * (192 + 4)
+    assert grid.shape[1] >= 4 * 192
+
+
+def test_compare_refuses_reports_of_different_images(two_reports, tmp_path):
+    d, a, _ = two_reports
+    other = dict(a, images=a["images"][:-1], model="other")
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    with pytest.raises(ValueError, match="other images"):
+        compare.compare([str(d / "identity" / "report.json"), str(tmp_path / "other.json")], str(tmp_path / "c"),
+                        picture=False)
