@@ -42,6 +42,10 @@ class TrainConfig:
       content_losses / content_weights: names in ``training.losses.CONTENT_LOSSES`` and their weights
         ("vgg19" is block3_conv3 feature MSE; "l1" the pixel L1).
       vgg_weights: "imagenet", "random" (tests only) or a path to the no-top .h5 file.
+      lpips_weights: folder of converted LPIPS weights for the "lpips" content loss
+        (``python -m training.lpips convert``), or "random" (tests only).
+      diffaugment: DiffAugment policy applied to everything the critic sees, e.g.
+        "color,translation,cutout"; "" switches it off.
     Optimiser and data:
       lr, beta1, beta2: Adam (DeblurGAN: 1e-4, 0.5, 0.999), the same for generator and critic.
       batch, crop: batch size and square crop side in px (a multiple of 4).
@@ -68,6 +72,8 @@ class TrainConfig:
     content_losses: tuple[str, ...] = ("vgg19",)
     content_weights: tuple[float, ...] = (100.0,)
     vgg_weights: str = "imagenet"
+    lpips_weights: str = ""
+    diffaugment: str = ""
     lr: float = 1e-4
     beta1: float = 0.5
     beta2: float = 0.999

@@ -7,13 +7,13 @@ broken optional part fails only the runs that ask for it.
 
 Names: generators ``li2024`` and ``dense``; critic ``li2024`` (returns logits, for the ``bce``
 loss); content losses ``vgg16`` (block3_conv3 feature MSE) and ``lpips``; a critic augmentation
-switched on by ``--extra diffaugment='"color,translation,cutout"'``; score metrics ``ms_ssim``,
-``vifp``, ``fsim``. The ``li2024`` and ``densegan`` presets themselves go into
-``training.config.PRESETS`` here too, with :func:`training.config.register_preset`.
+switched on by ``--diffaugment color,translation,cutout``; score metrics ``ms_ssim``,
+``vifp``, ``fsim``; and the presets ``li2024`` and ``densegan``.
 """
 from __future__ import annotations
 
 from training import gan, losses, networks
+from training.config import PRESETS, register_preset
 
 
 def _li2024_generator(cfg):
@@ -41,7 +41,7 @@ def _lpips_loss(cfg):
 
 
 def _diffaugment(cfg):
-    if cfg.get_extra("diffaugment", "") in ("", "none", None):
+    if (cfg.diffaugment or cfg.get_extra("diffaugment", "")) in ("", "none", None):
         return None
     from training.diffaugment import diff_augment_from_config
     return diff_augment_from_config(cfg)
@@ -71,3 +71,23 @@ def _register_metrics() -> None:
 
 
 _register_metrics()
+
+
+# Li, "Generative Adversarial Network on Motion-Blur Image Restoration" (2024): ResNet-9 with batch
+# norm and dropout 0.5 (11.4 M parameters), a 6-convolution 4x4 LeakyReLU discriminator with a
+# sigmoid head (3.1 M at 256 px), binary cross-entropy plus VGG16 block3_conv3, 256 px crops,
+# batch 16. The paper gives no content weight; 100 follows DeblurGAN.
+#   python -m training.fit --preset li2024 --train 'shards/*-train.tfrecord-*' --out runs/li2024
+_LI2024 = {"generator": "li2024", "gen_norm": "batch", "gen_dropout": 0.5, "critic": "li2024",
+           "adversarial": "bce", "critic_steps": 1, "content_losses": ("vgg16",), "content_weights": (100.0,),
+           "crop": 256, "batch": 16}
+# Kanda et al., "Motion Deblur Using GAN" (IIT Gandhinagar): dense-block generator at constant
+# resolution with a global skip, Markovian (PatchGAN) critic, WGAN-GP, L1 + LPIPS content loss,
+# DiffAugment before the critic. Block sizes and loss weights are not published; ours are settings.
+#   python -m training.fit --preset densegan --lpips-weights lpips-weights/ --train ... --out runs/densegan
+_DENSEGAN = {"generator": "dense", "gen_blocks": 4, "content_losses": ("l1", "lpips"),
+             "content_weights": (100.0, 10.0), "diffaugment": "color,translation,cutout",
+             "extra": (("dense_units", 4), ("dense_growth", 32))}
+for _name, _overrides in (("li2024", _LI2024), ("densegan", _DENSEGAN)):
+    if _name not in PRESETS:
+        register_preset(_name, _overrides)

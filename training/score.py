@@ -32,15 +32,23 @@ from training.inference import Restorer
 REPORT_FORMAT = "blurgen-score/1"
 MetricFn = Callable[[np.ndarray, np.ndarray], float]
 METRICS: dict[str, MetricFn] = {"psnr": metrics.psnr, "ssim": metrics.ssim}
-DEFAULT_METRICS = ("psnr", "ssim")
+# MS-SSIM is registered by training.presets (training.metrics_extra); VIFp and FSIM on request.
+DEFAULT_METRICS = ("psnr", "ssim", "ms_ssim")
 
 
 def register_metric(name: str, fn: MetricFn) -> None:
     METRICS[name] = fn
 
 
+def _full_protocol() -> str:
+    from training.metrics_extra import METRICS_EXTRA_PROTOCOL
+    return metrics.PROTOCOL + " " + METRICS_EXTRA_PROTOCOL
+
+
 def _mean(values: list[float]) -> float:
-    return float(np.mean(values)) if values else math.nan
+    """The mean of the values a metric could give (MS-SSIM gives NaN for images under 161 px)."""
+    known = [v for v in values if not math.isnan(v)]
+    return float(np.mean(known)) if known else math.nan
 
 
 def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
@@ -79,7 +87,7 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
         raise ValueError("no image pairs to score (empty shards?)")
     report = {
         "format": REPORT_FORMAT,
-        "protocol": metrics.PROTOCOL,
+        "protocol": metrics.PROTOCOL if set(names) <= {"psnr", "ssim"} else _full_protocol(),
         "metrics": names,
         "count": len(images),
         "mean": {side: {n: _mean([im[side][n] for im in images]) for n in names} for side in ("restored", "blurry")},
@@ -172,4 +180,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the importable module, not this __main__ copy: training.presets registers metrics into
+    # training.score.METRICS, which a `python -m training.score` process would otherwise not see.
+    from training.score import main as _main
+    sys.exit(_main())
