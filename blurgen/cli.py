@@ -15,8 +15,8 @@ import sys
 import click
 import numpy as np
 
-from blurgen.config import (KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, CameraConfig, DegradeConfig,
-                            KernelConfig, TrajectoryConfig)
+from blurgen import options
+from blurgen.config import DegradeConfig
 
 _PIPELINE_COMMANDS = {"synth": "synth", "pairs": "pairs", "inspect": "inspect"}
 _TRAINING_COMMANDS = {"fit": "training.fit", "score": "training.score", "deblur": "training.deblur"}
@@ -31,93 +31,26 @@ _LAZY_HELP = {
 }
 
 
-def _range(text: str | None, name: str, cast=float):
-    """'a' -> (a, a); 'a,b' -> (a, b)."""
-    if text is None:
-        return None
-    try:
-        parts = [cast(p) for p in text.split(",")]
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not a number or a 'low,high' pair", param_hint=name)
-    if len(parts) == 1:
-        parts *= 2
-    if len(parts) != 2:
-        raise click.BadParameter(f"{text!r}: give one value or 'low,high'", param_hint=name)
-    return tuple(parts)
-
-
-def parse_mix(text: str) -> tuple[float, float, float]:
-    """'trajectory=0.8,linear=0.1,defocus=0.1' -> weights in KERNEL_FAMILIES order."""
-    weights = dict.fromkeys(KERNEL_FAMILIES, 0.0)
-    for item in text.split(","):
-        name, _, value = item.partition("=")
-        name = name.strip()
-        if name not in weights:
-            raise ValueError(f"unknown kernel family {name!r} in {text!r}; use {', '.join(KERNEL_FAMILIES)}")
-        try:
-            weights[name] = float(value) if value else 1.0
-        except ValueError:
-            raise ValueError(f"weight of {name!r} in {text!r} is not a number") from None
-    return tuple(weights[f] for f in KERNEL_FAMILIES)
-
-
 def degradation_options(f):
-    """The options that set a :class:`DegradeConfig`; read them with :func:`config_from_options`."""
-    opts = [
-        click.option("--mix", default="trajectory=1", show_default=True,
-                     help="Kernel families and weights, e.g. 'trajectory=0.8,linear=0.1,defocus=0.1'."),
-        click.option("--exposures", default=None, help="Exposure fractions to draw from, e.g. '0.01,0.1,0.5,1'."),
-        click.option("--anxiety", type=float, default=None,
-                     help="Fix the trajectory anxiety (DeblurGAN's expl); default: drawn as DeblurGAN does."),
-        click.option("--max-length", type=float, default=None, help="Trajectory length in px (default 60)."),
-        click.option("--canvas", type=int, default=None, help="Kernel canvas in px (default 64, made odd: 65)."),
-        click.option("--linear", type=click.Choice(LINEAR_MODES), default="srgb", show_default=True,
-                     help="Blur in linear light: undo sRGB, undo a gamma, or blur stored values."),
-        click.option("--gamma", type=float, default=2.2, show_default=True, help="The gamma for --linear gamma."),
-        click.option("--highlight-boost", default="1", show_default=True,
-                     help="Scale saturated highlights by this factor or 'low,high' range before blurring."),
-        click.option("--noise", type=click.Choice(NOISE_MODES), default="poisson-gaussian", show_default=True),
-        click.option("--full-well", default="1000,20000", show_default=True,
-                     help="Photons at white (shot noise), a value or 'low,high' (log-uniform)."),
-        click.option("--read-noise", default="0,0.003", show_default=True,
-                     help="Read-noise std in linear units, a value or 'low,high'."),
-        click.option("--jpeg", "jpeg_quality", default=None,
-                     help="JPEG-compress the blurred image at this quality or 'low,high' range."),
-    ]
-    for opt in reversed(opts):
-        f = opt(f)
-    return f
-
-
-_CONFIG_KEYS = ("mix", "exposures", "anxiety", "max_length", "canvas", "linear", "gamma", "highlight_boost",
-                "noise", "full_well", "read_noise", "jpeg_quality")
-
-
-def config_from_options(mix, exposures, anxiety, max_length, canvas, linear, gamma, highlight_boost, noise,
-                        full_well, read_noise, jpeg_quality) -> DegradeConfig:
-    """Build the config from :func:`degradation_options`' values; bad values become click errors."""
-    try:
-        traj = {}
-        if exposures is not None:
-            traj["exposures"] = tuple(float(e) for e in exposures.split(","))
-        if anxiety is not None:
-            traj["anxiety"] = anxiety
-        if max_length is not None:
-            traj["max_length"] = max_length
-        if canvas is not None:
-            traj["canvas"] = canvas
-        kernel = KernelConfig(trajectory=TrajectoryConfig(**traj), weights=parse_mix(mix))
-        camera = CameraConfig(linear=linear, gamma=gamma, highlight_boost=_range(highlight_boost, "--highlight-boost"),
-                              noise=noise, full_well=_range(full_well, "--full-well"),
-                              read_noise=_range(read_noise, "--read-noise"),
-                              jpeg_quality=_range(jpeg_quality, "--jpeg", int))
-        return DegradeConfig(kernel=kernel, camera=camera)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    """The degradation flags of :mod:`blurgen.options`, plus ``--config FILE``."""
+    f = options.click_options(f)
+    return click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                        help="JSON file of a DegradeConfig (as manifest.json records it); flags override it.")(f)
 
 
 def _pop_config(kwargs: dict) -> DegradeConfig:
-    return config_from_options(**{k: kwargs.pop(k) for k in _CONFIG_KEYS})
+    """The DegradeConfig of a command's ``--config`` file and flags; bad values are usage errors."""
+    path, values = kwargs.pop("config_file"), options.pop_values(kwargs)
+    try:
+        base = None
+        if path:
+            with open(path, encoding="utf-8") as f:
+                base = DegradeConfig.from_dict(json.load(f))
+        return options.apply_flags(values, base)
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: cannot be read ({exc.strerror})", param_hint="--config")
+    except (ValueError, TypeError) as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 class _Group(click.Group):

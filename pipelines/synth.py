@@ -17,7 +17,6 @@ It prints ``inputs = written + rejected`` and exits 1 when nothing was written o
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import json
 import sys
@@ -25,7 +24,8 @@ from typing import Any
 
 import apache_beam as beam
 
-from blurgen.config import KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, DegradeConfig
+from blurgen import options
+from blurgen.config import DegradeConfig
 from pipelines import inputs, launch, metadata
 from pipelines.inputs import InputFile
 from pipelines.rejects import DUPLICATE, Reject
@@ -56,12 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="zlib level of the PNGs, 0-9 (pixels are the same; default: OpenCV's, the fastest)")
     degrade = parser.add_argument_group("degradation (defaults: blurgen.config)")
     degrade.add_argument("--config", help="JSON file of a DegradeConfig (as DegradeConfig.to_dict writes it)")
-    degrade.add_argument("--linear", choices=LINEAR_MODES, help="blur in linear light: srgb, gamma or none")
-    degrade.add_argument("--noise", choices=NOISE_MODES, help="camera noise model")
-    degrade.add_argument("--jpeg-quality", type=int, nargs=2, metavar=("LOW", "HIGH"),
-                         help="JPEG-compress the blurred image in the camera at a quality drawn from LOW..HIGH")
-    degrade.add_argument("--kernel-weights", type=float, nargs=3, metavar=KERNEL_FAMILIES,
-                         help="relative frequency of trajectory, linear and defocus kernels")
+    options.add_arguments(degrade)  # the same flags as `blurgen degrade`
     return parser
 
 
@@ -70,17 +65,7 @@ def degrade_config(args: argparse.Namespace) -> DegradeConfig:
     cfg = DegradeConfig()
     if args.config:
         cfg = DegradeConfig.from_dict(json.loads(inputs.read_bytes(args.config).decode("utf-8")))
-    camera, kernel = {}, {}
-    if args.linear:
-        camera["linear"] = args.linear
-    if args.noise:
-        camera["noise"] = args.noise
-    if args.jpeg_quality:
-        camera["jpeg_quality"] = tuple(args.jpeg_quality)
-    if args.kernel_weights:
-        kernel["weights"] = tuple(args.kernel_weights)
-    return dataclasses.replace(cfg, camera=dataclasses.replace(cfg.camera, **camera),
-                               kernel=dataclasses.replace(cfg.kernel, **kernel))
+    return options.apply_flags(vars(args), cfg)
 
 
 def list_photos(srcs: list[str]) -> tuple[list[InputFile], list[Reject]]:

@@ -68,3 +68,35 @@ def test_help_lists_pipeline_and_trainer_commands_without_importing_them():
     for name in ("synth", "pairs", "inspect", "fit", "score", "deblur", "kernels", "degrade"):
         assert name in r.output
     assert "tensorflow" not in sys.modules
+
+
+def test_pipeline_and_cli_share_the_degradation_flags():
+    # One definition (blurgen.options) for `blurgen degrade` and `python -m pipelines.synth`.
+    import argparse
+
+    from blurgen import options
+
+    parser = argparse.ArgumentParser()
+    options.add_arguments(parser)
+    args = parser.parse_args(["--mix", "trajectory=0.5,defocus=0.5", "--jpeg", "70,90", "--linear", "gamma",
+                              "--exposures", "0.1,0.5,1", "--highlight-boost", "2"])
+    cfg = options.apply_flags(vars(args))
+    assert cfg.kernel.weights == (0.5, 0.0, 0.5) and cfg.camera.jpeg_quality == (70, 90)
+    assert cfg.kernel.trajectory.exposures == (0.1, 0.5, 1.0) and cfg.camera.highlight_boost == (2.0, 2.0)
+    assert cfg.camera.linear == "gamma" and cfg.camera.noise == "poisson-gaussian"  # untouched: default
+    import pytest
+    with pytest.raises(ValueError, match="--jpeg: 'high' is not a number"):
+        options.apply_flags({"jpeg": "high"})
+    with pytest.raises(ValueError, match="canvas 20 is too small"):
+        options.apply_flags({"canvas": "20"})
+
+
+def test_degrade_config_file_with_overrides(tmp_path):
+    from blurgen.config import CameraConfig, DegradeConfig
+
+    (tmp_path / "c.json").write_text(json.dumps(DegradeConfig(camera=CameraConfig(noise="none")).to_dict()))
+    write_image(tmp_path / "ok.png", np.full((16, 16, 3), 100, np.uint8))
+    r = _run("degrade", tmp_path / "ok.png", tmp_path / "o.png", "--config", tmp_path / "c.json",
+             "--linear", "none")
+    assert r.exit_code == 0, r.output
+    assert np.array_equal(read_image(tmp_path / "o.png"), read_image(tmp_path / "ok.png"))  # flat, no noise
