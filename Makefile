@@ -23,14 +23,23 @@ test: $(STAMP)
 	$(PY) -m pytest -q tests/blurgen tests/pipelines
 	$(PY) -m pytest -q tests/training
 
+# The whole job on the sample photos, on the local runner: kernels and panels, shards, a tiny model
+# fitted and scored on the held-out split beside the blurry input.
 demo: $(STAMP)
 	rm -rf $(OUT) && mkdir -p $(OUT)
 	$(VENV)/bin/blurgen kernels --count 64 --seed 0 --out $(OUT)/kernels.npz --preview $(OUT)/kernel-gallery.png
 	$(VENV)/bin/blurgen preview samples --out $(OUT)/pairs --seed 0 --variants 2
+	$(VENV)/bin/blurgen synth --src samples --out $(OUT)/shards --variants 2 --seed 0 --test-fraction 0.5
+	$(VENV)/bin/blurgen inspect $(OUT)/shards --sheet $(OUT)/shards-sheet.png
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training.fit --preset smoke --train '$(OUT)/shards/*-train.tfrecord-*' --out $(OUT)/runs/smoke --verbose 2
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training.score --model $(OUT)/runs/smoke --data '$(OUT)/shards/*-test.tfrecord-*' --out $(OUT)/runs/smoke/report.json
+	@echo "demo outputs are in $(OUT)/: kernel-gallery.png, pairs/, shards/, shards-sheet.png, runs/smoke/"
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_kernels.py
 	$(PY) benchmarks/bench_blur.py
+	$(PY) benchmarks/bench_pipeline.py
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/bench_training.py
 
 clean:
 	rm -rf $(OUT) build *.egg-info
