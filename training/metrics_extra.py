@@ -26,6 +26,8 @@ import math
 import numpy as np
 from scipy import signal
 
+from training import metrics
+
 MS_SSIM_MIN_SIDE = (11 - 1) * 2 ** 4 + 1
 METRICS_EXTRA_PROTOCOL = (
     "MS-SSIM: tf.image.ssim_multiscale(max_val=255, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03) on RGB; "
@@ -35,16 +37,14 @@ METRICS_EXTRA_PROTOCOL = (
 
 
 def _pair(a, b) -> tuple[np.ndarray, np.ndarray]:
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape:
-        raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
-    if a.dtype != np.uint8 or b.dtype != np.uint8:
-        raise ValueError(f"expected uint8 images, got {a.dtype} and {b.dtype}")
-    if a.ndim == 2:
-        a, b = np.repeat(a[..., None], 3, 2), np.repeat(b[..., None], 3, 2)
-    if a.ndim != 3 or a.shape[2] != 3:
+    """The checks of :mod:`training.metrics`, with grey expanded to RGB (these metrics are defined
+    on colour images)."""
+    a, b = metrics._pair(a, b)
+    if a.shape[2] == 1:
+        a, b = np.repeat(a, 3, 2), np.repeat(b, 3, 2)
+    if a.shape[2] != 3:
         raise ValueError(f"expected HxWx3 or HxW images, got shape {a.shape}")
-    return a.astype(np.float64), b.astype(np.float64)
+    return a, b
 
 
 def _luma(x: np.ndarray) -> np.ndarray:
