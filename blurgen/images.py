@@ -19,6 +19,15 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"IEND"
 
 
+#: File extensions read as images when a folder is listed (lower case).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def is_image_name(path: str) -> bool:
+    """Whether a file name has one of :data:`IMAGE_EXTENSIONS`."""
+    return path.lower().endswith(IMAGE_EXTENSIONS)
+
+
 class ImageError(ValueError):
     """An input image that cannot be used; the message names it and says why."""
 
