@@ -18,6 +18,7 @@ import numpy as np
 from blurgen import options
 from blurgen.config import DegradeConfig
 
+_PICTURE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 _PIPELINE_COMMANDS = {"synth": "synth", "pairs": "pairs", "inspect": "inspect"}
 _TRAINING_COMMANDS = {"fit": "training.fit", "score": "training.score", "deblur": "training.deblur"}
 # One-line help for the commands imported on demand, so that `blurgen --help` imports nothing.
@@ -51,6 +52,17 @@ def _pop_config(kwargs: dict) -> DegradeConfig:
         raise click.BadParameter(f"{path}: cannot be read ({exc.strerror})", param_hint="--config")
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def _check_output(path: str | None, hint: str, extensions: tuple[str, ...]) -> None:
+    """Refuse an output path before any work is done: its folder must exist, its extension fit."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"{path}: folder {folder} does not exist; create it first", param_hint=hint)
+    if not path.lower().endswith(extensions):
+        raise click.BadParameter(f"{path}: use a file name ending in {' or '.join(extensions)}", param_hint=hint)
 
 
 class _Group(click.Group):
@@ -108,6 +120,8 @@ def kernels(count, seed, out, preview, **kwargs):
     from blurgen.kernels import draw_kernels
 
     cfg = _pop_config(kwargs)
+    _check_output(out, "--out", (".npz",))
+    _check_output(preview, "--preview", _PICTURE_EXTENSIONS)
     ks, params = draw_kernels(count, np.random.default_rng(seed), cfg.kernel)
     names = sorted({k for p in params for k in p if k != "family"})
     arrays = {n: np.array([float(p.get(n, np.nan)) for p in params]) for n in names}
@@ -154,6 +168,8 @@ def degrade(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
     from blurgen.images import ImageError, read_image, write_image
 
     cfg = _pop_config(kwargs)
+    _check_output(output, "OUTPUT", _PICTURE_EXTENSIONS)
+    _check_output(kernel_out, "--kernel-out", (".npy",))
     kernel = _load_kernel(kernel_path) if kernel_path else None
     try:
         image = read_image(input, "grey" if grey else "rgb")
@@ -170,6 +186,27 @@ def degrade(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
                f"kernel {result.kernel.shape[0]}x{result.kernel.shape[1]})")
 
 
+def _list_images(sources: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(name, path)`` of the images in files and folders (searched recursively); a folder's images
+    are named by their path under it, a file by its base name. Two inputs with one name would
+    overwrite each other's panels, so that is refused, naming both."""
+    from blurgen.images import is_image_name
+
+    found: dict[str, str] = {}
+    for src in sources:
+        if os.path.isdir(src):
+            entries = [(os.path.relpath(os.path.join(d, f), src).replace(os.sep, "/"), os.path.join(d, f))
+                       for d, _, fs in os.walk(src) for f in fs if is_image_name(f)]
+        else:
+            entries = [(os.path.basename(src), src)]
+        for name, path in sorted(entries):
+            if name in found and found[name] != path:
+                raise click.BadParameter(f"{found[name]} and {path} have the same name {name!r}; "
+                                         "rename one or pass them separately", param_hint="SOURCES")
+            found[name] = path
+    return sorted(found.items())
+
+
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder for the panels.")
@@ -184,25 +221,20 @@ def preview(sources, out, seed, variants, **kwargs):
     from blurgen.seeding import example_rng
 
     cfg = _pop_config(kwargs)
-    files = []
-    for s in sources:
-        if os.path.isdir(s):
-            files += sorted(os.path.join(s, f) for f in os.listdir(s)
-                            if f.lower().endswith((".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")))
-        else:
-            files.append(s)
+    files = _list_images(sources)
     os.makedirs(out, exist_ok=True)
     written = skipped = 0
-    for path in files:
+    for name, path in files:
         try:
             image = read_image(path)
         except ImageError as exc:
             click.echo(f"skipped: {exc}", err=True)
             skipped += 1
             continue
-        stem = os.path.splitext(os.path.basename(path))[0]
+        stem = os.path.splitext(name)[0].replace("/", "__")
         for v in range(variants):
-            blurred, kernel = degrade(image, example_rng(seed, os.path.basename(path), v), cfg)
+            # Seeded by the name, as the pipelines seed a photo by its name under --src.
+            blurred, kernel = degrade(image, example_rng(seed, name, v), cfg)
             write_image(os.path.join(out, f"{stem}-v{v}.png"), pair_panel(image, blurred, kernel))
             written += 1
     click.echo(f"{len(files)} inputs = {len(files) - skipped} used + {skipped} skipped; "

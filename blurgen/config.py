@@ -158,12 +158,28 @@ class DegradeConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "DegradeConfig":
-        """The inverse of :meth:`to_dict`; missing keys take their defaults."""
+        """The inverse of :meth:`to_dict`; missing keys take their defaults, unknown keys are refused."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a degradation config must be a JSON object, got {type(d).__name__}")
+        _check_keys("", d, cls)
         k = dict(d.get("kernel", {}))
-        traj = TrajectoryConfig(**_tuples(k.pop("trajectory", {})))
-        return cls(kernel=KernelConfig(trajectory=traj, **_tuples(k)),
-                   camera=CameraConfig(**_tuples(d.get("camera", {}))),
-                   crop_kernel=d.get("crop_kernel", True))
+        _check_keys("kernel.", k, KernelConfig)
+        t = k.pop("trajectory", {})
+        _check_keys("kernel.trajectory.", t, TrajectoryConfig)
+        camera = d.get("camera", {})
+        _check_keys("camera.", camera, CameraConfig)
+        return cls(kernel=KernelConfig(trajectory=TrajectoryConfig(**_tuples(t)), **_tuples(k)),
+                   camera=CameraConfig(**_tuples(camera)), crop_kernel=d.get("crop_kernel", True))
+
+
+def _check_keys(prefix: str, d: Any, kind: type) -> None:
+    if not isinstance(d, dict):
+        raise ValueError(f"{prefix.rstrip('.') or 'config'} must be a JSON object, got {d!r}")
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"unknown degradation setting(s) {[prefix + u for u in unknown]}; "
+                         f"known {prefix or 'top-level '}keys: {sorted(known)}")
 
 
 def _tuples(d: dict[str, Any]) -> dict[str, Any]:

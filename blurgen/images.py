@@ -40,14 +40,52 @@ def _sniff(data: bytes) -> str:
     return "other"
 
 
+def _png_has_iend(data: bytes) -> bool:
+    """Walk the chunk list from the signature; a complete PNG reaches its IEND chunk (data
+    appended after it, as some tools do, is allowed)."""
+    pos = len(_PNG_MAGIC)
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        if data[pos + 4:pos + 8] == _PNG_IEND:
+            return True
+        pos += 12 + length  # length, type, data, CRC
+    return False
+
+
+def _jpeg_has_eoi(data: bytes) -> bool:
+    """Walk the marker segments to the main image's first scan, then look for the end-of-image
+    marker after it. Walking (rather than searching) skips an EXIF thumbnail's own markers, and
+    data appended after the end marker (phones' motion-photo trailers) is allowed. Inside
+    entropy-coded data a 0xFF byte is always stuffed, so FFD9 there is the real end marker."""
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return False
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return True
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker == 0xDA:  # start of scan
+            return data.find(_JPEG_EOI, pos + 2 + length) != -1
+        pos += 2 + length
+    return False
+
+
 def _check_complete(data: bytes, name: str) -> None:
     """Reject truncated PNG and JPEG files, which OpenCV would otherwise decode in part
     (libjpeg fills the missing rows with grey and only prints a warning)."""
     kind = _sniff(data)
-    if kind == "png" and _PNG_IEND not in data[-64:]:
-        raise ImageError(f"{name}: truncated PNG (no IEND chunk at the end); re-export or re-download the file")
-    if kind == "jpeg" and _JPEG_EOI not in data[-1024:].rstrip(b"\x00 \r\n"):
-        raise ImageError(f"{name}: truncated JPEG (no end-of-image marker); re-export or re-download the file")
+    if kind == "png" and not _png_has_iend(data):
+        raise ImageError(f"{name}: truncated PNG (it ends before its IEND chunk); re-export or re-download the file")
+    if kind == "jpeg" and not _jpeg_has_eoi(data):
+        raise ImageError(f"{name}: truncated JPEG (no end-of-image marker after its image data); "
+                         "re-export or re-download the file")
 
 
 def decode_image(data: bytes, name: str = "<bytes>", mode: str = "rgb") -> np.ndarray:

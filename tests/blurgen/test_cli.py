@@ -57,7 +57,7 @@ def test_errors_say_what_and_how(tmp_path):
     r = _run("degrade", tmp_path / "ok.png", tmp_path / "o.png", "--kernel", tmp_path / "k3.npy")
     assert r.exit_code == 2 and "finite 2-D array" in r.output
     r = _run("degrade", tmp_path / "ok.png", tmp_path / "o.gif")
-    assert r.exit_code == 2 and "use .png, .jpg or .jpeg" in r.output
+    assert r.exit_code == 2 and "ending in .png or .jpg or .jpeg" in r.output
 
 
 def test_help_lists_pipeline_and_trainer_commands_without_importing_them():
@@ -100,3 +100,25 @@ def test_degrade_config_file_with_overrides(tmp_path):
              "--linear", "none")
     assert r.exit_code == 0, r.output
     assert np.array_equal(read_image(tmp_path / "o.png"), read_image(tmp_path / "ok.png"))  # flat, no noise
+
+
+def test_outputs_are_checked_before_any_work(tmp_path, samples):
+    r = _run("kernels", "--out", tmp_path / "nope" / "k.npz")
+    assert r.exit_code == 2 and "does not exist; create it first" in r.output
+    r = _run("kernels", "--out", tmp_path / "k.npz", "--preview", tmp_path / "g.gif")
+    assert r.exit_code == 2 and ".png or .jpg or .jpeg" in r.output
+    assert not (tmp_path / "k.npz").exists()
+    r = _run("degrade", samples / "chelsea.png", tmp_path / "o.png", "--kernel-out", tmp_path / "nope" / "k.npy")
+    assert r.exit_code == 2 and "--kernel-out" in r.output and not (tmp_path / "o.png").exists()
+
+
+def test_preview_searches_folders_and_refuses_name_clashes(tmp_path):
+    img = np.full((24, 32, 3), 90, np.uint8)
+    for rel in ("a/x.png", "a/sub/y.jpg", "b/x.png"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_image(tmp_path / rel, img)
+    r = _run("preview", tmp_path / "a", "--out", tmp_path / "out", "--variants", 1)
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["sub__y-v0.png", "x-v0.png"]
+    r = _run("preview", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "out2")
+    assert r.exit_code == 2 and "same name 'x.png'" in r.output

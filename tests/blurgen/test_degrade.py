@@ -128,3 +128,10 @@ def test_bad_kernels_are_refused(photo):
         blurgen.degrade(photo, np.random.default_rng(0), kernel=np.ones(3))
     with pytest.raises(ValueError, match="NaN"):
         blurgen.degrade(photo, np.random.default_rng(0), kernel=np.full((3, 3), np.nan))
+
+
+def test_config_from_dict_names_unknown_keys():
+    with pytest.raises(ValueError, match=r"\['camera.nois'\]"):
+        DegradeConfig.from_dict({"camera": {"nois": "none"}})
+    with pytest.raises(ValueError, match=r"kernel.trajectory.lenght"):
+        DegradeConfig.from_dict({"kernel": {"trajectory": {"lenght": 3}}})

@@ -64,3 +64,23 @@ def test_missing_file_is_named(tmp_path):
 def test_write_refuses_unknown_extension(tmp_path):
     with pytest.raises(ValueError, match="use .png, .jpg or .jpeg"):
         write_image(tmp_path / "a.gif", _rgb())
+
+
+def test_trailing_data_after_the_end_marker_is_not_truncation():
+    # Phones append motion-photo videos after a JPEG's end marker; some tools pad PNGs.
+    img = _rgb(64, 64)
+    jpg, png = encode_jpeg(img, 90), encode_png(img)
+    trailer = bytes(range(256)) * 16
+    assert decode_image(jpg + trailer, "motion.jpg").shape == (64, 64, 3)
+    assert np.array_equal(decode_image(png + trailer, "padded.png"), img)
+
+
+def test_truncated_jpeg_with_a_complete_exif_thumbnail_is_still_refused():
+    # The thumbnail inside APP1 has its own start-of-scan and end markers; they must not count.
+    thumb = encode_jpeg(_rgb(8, 8), 80)
+    app1 = b"\xff\xe1" + (len(thumb) + 8).to_bytes(2, "big") + b"Exif\x00\x00" + thumb
+    main = encode_jpeg(_rgb(64, 64), 90)
+    full = main[:2] + app1 + main[2:]
+    assert decode_image(full, "with-thumb.jpg").shape == (64, 64, 3)
+    with pytest.raises(ImageError, match="truncated JPEG"):
+        decode_image(full[: len(full) - len(main) // 3], "with-thumb.jpg")
