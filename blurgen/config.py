@@ -172,14 +172,35 @@ class DegradeConfig:
                    camera=CameraConfig(**_tuples(camera)), crop_kernel=d.get("crop_kernel", True))
 
 
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return "null" if value is None else type(value).__name__
+
+
 def _check_keys(prefix: str, d: Any, kind: type) -> None:
+    """Refuse keys ``kind`` does not have, and values of another JSON kind than the field's
+    default (a field whose default is null, or a list field that may be null, takes either)."""
     if not isinstance(d, dict):
         raise ValueError(f"{prefix.rstrip('.') or 'config'} must be a JSON object, got {d!r}")
-    known = {f.name for f in dataclasses.fields(kind)}
-    unknown = sorted(set(d) - known)
+    fields = {f.name: f for f in dataclasses.fields(kind)}
+    unknown = sorted(set(d) - set(fields))
     if unknown:
         raise ValueError(f"unknown degradation setting(s) {[prefix + u for u in unknown]}; "
-                         f"known {prefix or 'top-level '}keys: {sorted(known)}")
+                         f"known {prefix or 'top-level '}keys: {sorted(fields)}")
+    defaults = dataclasses.asdict(kind())
+    for key, value in d.items():
+        want = defaults[key]
+        if isinstance(want, dict) or want is None or (value is None and "None" in str(fields[key].type)):
+            continue  # nested objects are checked on their own; null defaults take any kind
+        if _json_kind(value) != _json_kind(want):
+            raise ValueError(f"{prefix}{key} must be {_json_kind(want)} (default {want!r}), got {value!r}")
 
 
 def _tuples(d: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 A source given on the command line is a file, a glob (``photos/*.jpg``, ``gs://b/p/**.png``) or a
 directory (or object prefix), searched recursively for image files. Each file found gets a *name*
 relative to its source's root (``a/b.png`` under ``--src photos``): names, not absolute paths, key
-the examples, so a dataset does not change when its folder moves.
+the examples, so a dataset does not change when its folder moves. Several sources are merged by
+name (:func:`merge_sources`): two files of one name would give examples of one key.
 """
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+from blurgen import images
+from pipelines.rejects import DUPLICATE, Reject
+
 _GLOB = re.compile(r"[*?\[]")
 
 
@@ -24,10 +27,6 @@ class InputFile:
 
     name: str
     path: str
-
-
-def is_image_name(path: str) -> bool:
-    return path.lower().endswith(IMAGE_EXTENSIONS)
 
 
 def _is_local_dir(src: str) -> bool:
@@ -60,17 +59,55 @@ def expand_source(src: str) -> list[InputFile]:
     else:
         root = src.rstrip("/\\")
         pattern = FileSystems.join(root, "**") if root else "**"
-        found = [m.path for m in FileSystems.match([pattern])[0].metadata_list if is_image_name(m.path)]
+        found = [m.path for m in FileSystems.match([pattern])[0].metadata_list if images.is_image_name(m.path)]
     if not found:
         raise ValueError(f"--src {src}: no files found; check the path (directories are searched "
-                         f"for {', '.join(IMAGE_EXTENSIONS)} files)")
+                         f"for {', '.join(images.IMAGE_EXTENSIONS)} files)")
     return sorted(InputFile(_relative(p, root), p) for p in found)
+
+
+def merge_sources(srcs: list[str]) -> tuple[list[InputFile], list[Reject]]:
+    """The files of all sources, one per name, sorted; and a ``DUPLICATE`` reject for each other file.
+
+    The same path found twice (``--src d --src d/a.png``) is one input. A second file whose name is
+    already taken (``s1/a.png`` and ``s2/a.png`` under ``--src s1 --src s2``) is rejected, not
+    dropped: its examples would have the same keys. The earlier ``--src`` keeps the name.
+
+    Raises:
+      ValueError: a source matches nothing.
+    """
+    kept: dict[str, InputFile] = {}
+    rejects, seen_paths = [], set()
+    for src in srcs:
+        for item in expand_source(src):
+            if item.path in seen_paths:
+                continue
+            seen_paths.add(item.path)
+            first = kept.setdefault(item.name, item)
+            if first is not item:
+                rejects.append(Reject(item.path, DUPLICATE, f"{item.path}: has the same name {item.name!r} as "
+                                      f"{first.path} from an earlier --src; rename one of them"))
+    return sorted(kept.values()), sorted(rejects)
 
 
 def read_bytes(path: str) -> bytes:
     """The whole file, uncompressed as stored (a ``.gz`` name is not unpacked)."""
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
         return f.read()
+
+
+def read_user_file(path: str, flag: str) -> str:
+    """A text file the user named with ``flag`` (a config, a list file), as text.
+
+    Raises:
+      ValueError: it cannot be read or is not UTF-8; the message names the flag and the file.
+    """
+    try:
+        return read_bytes(path).decode("utf-8")
+    except OSError as exc:
+        raise ValueError(f"{flag} {path}: cannot be read ({exc}); check the path") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{flag} {path}: is not a UTF-8 text file ({exc})") from None
 
 
 def write_bytes(path: str, data: bytes) -> None:

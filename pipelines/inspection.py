@@ -139,14 +139,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0 for a sound dataset, 1 when problems were found, 2 for a usage error (``error: ...``)."""
     args = build_parser().parse_args(argv)
-    report = inspect_dataset(args.out, deep=args.deep)
-    print_report(report)
-    if args.sheet and report.splits:
-        from pipelines import sheet  # cv2 drawing is only needed here
+    try:
+        report = inspect_dataset(args.out, deep=args.deep)
+        print_report(report)
+        if args.sheet and report.splits:
+            from pipelines import sheet  # cv2 drawing is only needed here
 
-        n = sheet.write_sheet(args.out, args.sheet, args.sheet_pairs, args.split)
-        print(f"contact sheet of {n} pair(s): {args.sheet}")
+            n = sheet.write_sheet(args.out, args.sheet, args.sheet_pairs, args.split)
+            print(f"contact sheet of {n} pair(s): {args.sheet}")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
     return 0 if report.ok else 1
 
 

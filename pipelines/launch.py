@@ -1,13 +1,14 @@
 """What every pipeline's launcher does: split flags, prepare the output, run, report, decide the exit code.
 
 Known flags belong to the pipeline; every other flag goes to Beam's ``PipelineOptions`` untouched
-(``--runner``, ``--direct_num_workers``, ``--project``, ``--setup_file``, ...). Without ``--runner``
-the local ``DirectRunner`` is used.
+(``--runner``, ``--direct_num_workers``, ``--project``, ``--setup_file``, ...), and a flag neither
+knows is a usage error (exit 2), not a log line. Without ``--runner`` the local ``DirectRunner`` is used.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import logging
 import sys
@@ -49,7 +50,54 @@ def parse_num_shards(text: str) -> int | None:
     return value
 
 
-def beam_options(beam_args: list[str]) -> PipelineOptions:
+def beam_flags(beam_args: list[str]) -> tuple[set[str], list[str]]:
+    """Every flag Beam's ``PipelineOptions`` understand, and those of ``beam_args`` it does not.
+
+    Beam parses its options with one argparse parser over all registered ``PipelineOptions``
+    subclasses, and only logs "Discarding unparseable args" for the rest; its
+    ``add_extra_args_fn`` hook hands us that same parser, complete, to ask it first.
+    """
+    known: set[str] = set()
+    unknown: list[str] = []
+
+    def ask(parser: argparse.ArgumentParser) -> None:
+        known.update(o for action in parser._actions for o in action.option_strings)  # noqa: SLF001
+        parser.exit_on_error = False  # a bad value raises here, not SystemExit with Beam's whole usage
+        try:
+            unknown.extend(parser.parse_known_args(beam_args)[1])
+        except argparse.ArgumentError as exc:
+            raise ValueError(f"Beam option {exc}") from None
+
+    # retain_unknown_options: no "Discarding" warning; the unknown ones are refused below instead.
+    PipelineOptions(beam_args).get_all_options(add_extra_args_fn=ask, retain_unknown_options=True)
+    return known, unknown
+
+
+def _unknown_flag_message(unknown: list[str], own_flags: list[str], beam_known: set[str]) -> str:
+    flags = [a.split("=", 1)[0] for a in unknown if a.startswith("-")]
+    if not flags:
+        return f"unexpected argument(s) {' '.join(unknown)}; see --help for this command's flags"
+    parts = []
+    for flag in flags:
+        close = (difflib.get_close_matches(flag, own_flags, n=1, cutoff=0.75)
+                 or difflib.get_close_matches(flag, sorted(beam_known), n=1, cutoff=0.75))
+        parts.append(f"{flag} (did you mean {close[0]}?)" if close else flag)
+    noun = "flag" if len(flags) == 1 else "flags"
+    return (f"unknown {noun} {', '.join(parts)}: not a flag of this command nor one of Apache Beam's "
+            f"pipeline options; see --help for this command's flags")
+
+
+def beam_options(beam_args: list[str], parser: argparse.ArgumentParser) -> PipelineOptions:
+    """Beam's options from the flags ``parser`` (the command's own) did not take.
+
+    Raises:
+      ValueError: a flag Beam does not know either (a typo such as ``--test_fraction`` would
+        otherwise be dropped with a log line and the run go on with the default).
+    """
+    known, unknown = beam_flags(beam_args)
+    if unknown:
+        own = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]  # noqa: SLF001
+        raise ValueError(_unknown_flag_message(unknown, own, known))
     if not any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
         # Name the local runner explicitly: the default first tries Prism, which downloads a binary.
         beam_args = ["--runner=DirectRunner", *beam_args]

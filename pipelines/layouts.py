@@ -10,7 +10,8 @@ from "make one example", as TFDS builders do).
   a first folder named ``train`` or ``test`` gives the split.
 
 Where a layout does not give the split, it is drawn by a stable hash of the pair's name.
-Each lister returns the pairs and the rejects found while listing (a file without its partner).
+Each lister returns the pairs and the rejects found while listing (a file without its partner, a
+second file or line claiming a name already taken), so that every input is accounted for.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from apache_beam.io.filesystems import FileSystems
 
 from pipelines import inputs
-from pipelines.rejects import MALFORMED, PARTNER_MISSING, Reject
+from pipelines.rejects import DUPLICATE, MALFORMED, PARTNER_MISSING, Reject
 from pipelines.synthesize import split_of
 
 LAYOUTS = ("gopro", "folders", "realblur", "side-by-side")
@@ -93,13 +94,37 @@ def _list_split(list_file: str, test_fraction: float, name: str) -> str:
     return split_of(name, test_fraction)
 
 
+def _realblur_repeat(where: str, first: tuple[PairInput, str], pair: PairInput) -> Reject | None:
+    """``None`` for a line repeating an earlier pair exactly (one input), else why the repeat is rejected."""
+    kept, kept_where = first
+    if pair == kept:
+        return None
+    if pair.sharp != kept.sharp:
+        why = f"pairs it with {pair.sharp}, but {kept_where} pairs it with {kept.sharp}"
+    elif pair.blurred != kept.blurred:
+        why = f"means the file {pair.blurred}, but {kept_where} means {kept.blurred} (one key, two files)"
+    else:
+        why = f"puts it in the {pair.split} split, but {kept_where} already put it in {kept.split}"
+    return Reject(where, DUPLICATE, f"{where}: blurred image {pair.key} is listed again: this line {why}; "
+                                    f"a blurred image belongs to one pair in one split, so remove one of the lines")
+
+
 def realblur(list_files: list[str], root: str | None, test_fraction: float) -> tuple[list[PairInput], list[Reject]]:
-    """Pairs of RealBlur-style list files (``gt_path blur_path`` per line); a line that is not two
-    paths is rejected as malformed. Whether the files exist is checked when the pair is made."""
-    pairs, rejects, seen = [], [], set()
+    """Pairs of RealBlur-style list files (``gt_path blur_path`` per line).
+
+    A line that is not two paths is rejected as malformed. A blurred path listed again is one
+    input when the line means the same pair in the same split, and a ``DUPLICATE`` reject when it
+    names another sharp partner or split (the first line keeps the pair). Whether the files exist
+    is checked when the pair is made.
+
+    Raises:
+      ValueError: a list file cannot be read.
+    """
+    pairs: dict[str, tuple[PairInput, str]] = {}
+    rejects = []
     for list_file in list_files:
         base = root if root is not None else os.path.dirname(list_file)
-        lines = inputs.read_bytes(list_file).decode("utf-8").splitlines()
+        lines = inputs.read_user_file(list_file, "--src").splitlines()
         for number, line in enumerate(lines, 1):
             fields = line.split()
             if not fields:
@@ -109,23 +134,22 @@ def realblur(list_files: list[str], root: str | None, test_fraction: float) -> t
                 rejects.append(Reject(where, MALFORMED, f"{where}: expected 'gt_path blur_path', got {line.strip()!r}"))
                 continue
             gt, blur = fields[0], fields[1]
-            if blur in seen:
-                continue  # the same pair listed twice is one input
-            seen.add(blur)
-            pairs.append(PairInput(blur, _list_split(list_file, test_fraction, blur),
-                                   FileSystems.join(base, blur), FileSystems.join(base, gt), f"{blur} {gt}"))
-    return sorted(pairs), rejects
+            pair = PairInput(blur, _list_split(list_file, test_fraction, blur),
+                             FileSystems.join(base, blur), FileSystems.join(base, gt), f"{blur} {gt}")
+            if blur not in pairs:
+                pairs[blur] = (pair, where)
+            elif (reject := _realblur_repeat(where, pairs[blur], pair)) is not None:
+                rejects.append(reject)
+    return sorted(p for p, _ in pairs.values()), rejects
 
 
 def side_by_side(srcs: list[str], test_fraction: float) -> tuple[list[PairInput], list[Reject]]:
-    """Combined A|B images; a first folder ``train``/``test`` gives the split."""
-    found = {}
-    for src in srcs:
-        for item in inputs.expand_source(src):
-            found.setdefault(item.name, item.path)
+    """Combined A|B images; a first folder ``train``/``test`` gives the split. Sources are merged by
+    name, as ``synth`` merges them: a second file of a name already taken is a ``DUPLICATE`` reject."""
+    found, rejects = inputs.merge_sources(srcs)
     pairs = []
-    for name, path in sorted(found.items()):
-        top = name.split("/")[0]
-        split = top if top in ("train", "test") and "/" in name else split_of(name, test_fraction)
-        pairs.append(PairInput(name, split, path, None, name))
-    return pairs, []
+    for item in found:
+        top = item.name.split("/")[0]
+        split = top if top in ("train", "test") and "/" in item.name else split_of(item.name, test_fraction)
+        pairs.append(PairInput(item.name, split, item.path, None, item.name))
+    return pairs, rejects

@@ -68,7 +68,8 @@ def _path_of(item: PairInput) -> str:
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the pipeline and return the manifest it wrote (plus Beam's counters under ``counters``)."""
-    args, beam_args = build_parser().parse_known_args(argv)
+    parser = build_parser()
+    args, beam_args = parser.parse_known_args(argv)
     launch.configure_logging(args.verbose)
     settings = PairSettings(layout=args.layout, seed=args.seed, patch=args.patch, min_size=args.min_size,
                             patches_per_image=args.patches_per_image, png_level=args.png_level,
@@ -76,7 +77,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     if not 0.0 <= args.test_fraction <= 1.0:
         raise ValueError(f"--test-fraction must be in [0, 1], got {args.test_fraction}")
     num_shards = launch.parse_num_shards(args.num_shards)
-    options = launch.beam_options(beam_args)
+    options = launch.beam_options(beam_args, parser)
     pairs, listing_rejects = list_pairs(args)
     launch.LOG.info("pairs: %d %s inputs -> %s", len(pairs) + len(listing_rejects), args.layout, args.out)
     launch.prepare_out(args.out, args.name, args.overwrite)

@@ -28,7 +28,6 @@ from blurgen import options
 from blurgen.config import DegradeConfig
 from pipelines import inputs, launch, metadata
 from pipelines.inputs import InputFile
-from pipelines.rejects import DUPLICATE, Reject
 from pipelines.synthesize import SynthSettings, synthesize
 
 
@@ -61,29 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def degrade_config(args: argparse.Namespace) -> DegradeConfig:
-    """The degradation settings: ``--config`` file (or defaults), then the flags that override it."""
+    """The degradation settings: ``--config`` file (or defaults), then the flags that override it.
+
+    Raises:
+      ValueError: the file cannot be read, is not JSON, or holds an unknown key or a bad value;
+        the message names the file.
+    """
     cfg = DegradeConfig()
     if args.config:
-        cfg = DegradeConfig.from_dict(json.loads(inputs.read_bytes(args.config).decode("utf-8")))
+        text = inputs.read_user_file(args.config, "--config")
+        try:
+            cfg = DegradeConfig.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--config {args.config}: not valid JSON: {exc}; fix the file there "
+                             f"(blurgen's own configs are written by DegradeConfig.to_dict)") from None
+        except ValueError as exc:
+            raise ValueError(f"--config {args.config}: {exc}; fix that setting in the file") from None
     return options.apply_flags(vars(args), cfg)
-
-
-def list_photos(srcs: list[str]) -> tuple[list[InputFile], list[Reject]]:
-    """The photos of all sources, one per name; a second file with a name already taken is rejected
-    (its pairs would have the same keys). The same path listed twice is one input."""
-    by_path = {}
-    for src in srcs:
-        for item in inputs.expand_source(src):
-            by_path.setdefault(item.path, item)
-    photos, rejects, taken = [], [], {}
-    for item in sorted(by_path.values()):
-        if item.name in taken:
-            rejects.append(Reject(item.path, DUPLICATE, f"{item.path}: has the same name {item.name!r} as "
-                                  f"{taken[item.name]} from another --src; rename one of them"))
-        else:
-            taken[item.name] = item.path
-            photos.append(item)
-    return photos, rejects
 
 
 def _path_of(item: InputFile) -> str:
@@ -92,15 +85,16 @@ def _path_of(item: InputFile) -> str:
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the pipeline and return the manifest it wrote (plus Beam's counters under ``counters``)."""
-    args, beam_args = build_parser().parse_known_args(argv)
+    parser = build_parser()
+    args, beam_args = parser.parse_known_args(argv)
     launch.configure_logging(args.verbose)
     settings = SynthSettings(
         seed=args.seed, variants=args.variants, test_fraction=args.test_fraction, patch=args.patch,
         patches_per_image=args.patches_per_image, min_size=args.min_size, blurred_format=args.blurred_format,
         blurred_quality=args.blurred_quality, png_level=args.png_level, degrade=degrade_config(args))
     num_shards = launch.parse_num_shards(args.num_shards)
-    options = launch.beam_options(beam_args)
-    photos, listing_rejects = list_photos(args.src)
+    options = launch.beam_options(beam_args, parser)
+    photos, listing_rejects = inputs.merge_sources(args.src)
     launch.LOG.info("synth: %d photos under %s -> %s", len(photos) + len(listing_rejects), args.src, args.out)
     launch.prepare_out(args.out, args.name, args.overwrite)
     inputs_path = launch.write_inputs(args.out, photos)

@@ -135,3 +135,12 @@ def test_config_from_dict_names_unknown_keys():
         DegradeConfig.from_dict({"camera": {"nois": "none"}})
     with pytest.raises(ValueError, match=r"kernel.trajectory.lenght"):
         DegradeConfig.from_dict({"kernel": {"trajectory": {"lenght": 3}}})
+
+
+def test_config_from_dict_names_values_of_the_wrong_kind():
+    with pytest.raises(ValueError, match=r"kernel.weights must be a list"):
+        DegradeConfig.from_dict({"kernel": {"weights": 3}})
+    with pytest.raises(ValueError, match=r"kernel.trajectory.canvas must be a number"):
+        DegradeConfig.from_dict({"kernel": {"trajectory": {"canvas": "x"}}})
+    cfg = DegradeConfig.from_dict({"camera": {"jpeg_quality": [70, 80]}, "kernel": {"trajectory": {"anxiety": 0.01}}})
+    assert cfg.camera.jpeg_quality == (70, 80) and cfg.kernel.trajectory.anxiety == 0.01

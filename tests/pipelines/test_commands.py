@@ -4,11 +4,15 @@ from __future__ import annotations
 import json
 import logging
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from blurgen.images import read_image
+from blurgen import preview, schema
+from blurgen.images import decode_image, read_image
 from pipelines.cli import inspect, pairs, synth
+from pipelines.examples import decode_example
+from pipelines.inspection import iter_examples, shard_paths
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +40,21 @@ def test_inspect_ok_and_sheet(built, tmp_path):
     assert "OK: every record's checksums verified" in result.output
     sheet = read_image(tmp_path / "sheet.png")
     assert sheet.shape[0] == 3 * 160 + 2 * 4 and sheet.shape[1] > 3 * 160
+    # drawn with blurgen.preview's one layout: rows of sharp | blurred | kernel
+    info = json.loads((out / "dataset_info.json").read_text())
+    first = [decode_example(d) for s, p, _ in shard_paths(str(out), info) if s == "train" for d in iter_examples(p)][:3]
+    want = preview.stack([preview.pair_panel(decode_image(ex[schema.SHARP]), decode_image(ex[schema.BLURRED]),
+                                             ex[schema.KERNEL], 160) for ex in first])
+    np.testing.assert_array_equal(sheet, want)
+
+
+@pytest.mark.slow
+def test_inspect_sheet_of_a_missing_split_is_a_usage_error(built, tmp_path):
+    out, _ = built
+    result = CliRunner().invoke(inspect, [str(out), "--sheet", str(tmp_path / "s.png"), "--split", "test"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "error: " in result.output and "no split 'test'" in result.output and "['train']" in result.output
+    assert not (tmp_path / "s.png").exists()
 
 
 @pytest.mark.slow

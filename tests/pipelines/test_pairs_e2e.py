@@ -93,22 +93,33 @@ def test_side_by_side_and_realblur(tmp_path):
     b = cv2.blur(a, (5, 5))
     write_rgb(tmp_path / "ab" / "train" / "x.png", np.concatenate([b, a], axis=1))
     write_rgb(tmp_path / "ab" / "train" / "odd.png", np.zeros((20, 41, 3), np.uint8))
+    write_rgb(tmp_path / "ab2" / "train" / "x.png", np.concatenate([a, b], axis=1))  # a name already taken
     out = tmp_path / "out-ab"
-    manifest = pairs.run(["--layout", "side-by-side", "--src", str(tmp_path / "ab"), "--out", str(out),
-                          "--max-reject-fraction", "1", RUNNER])
+    manifest = pairs.run(["--layout", "side-by-side", "--src", str(tmp_path / "ab"), "--src", str(tmp_path / "ab2"),
+                          "--out", str(out), "--max-reject-fraction", "1", RUNNER])
     (rec,) = records(out)["train"]
     np.testing.assert_array_equal(decode_image(rec[schema.BLURRED]), b)
     np.testing.assert_array_equal(decode_image(rec[schema.SHARP]), a)
-    assert manifest["rejects_by_kind"] == {"sizes differ": 1}
+    assert manifest["rejects_by_kind"] == {"sizes differ": 1, "duplicate": 1}
+    assert (manifest["inputs"], manifest["written"], manifest["rejected"]) == (3, 1, 2) and manifest["balanced"]
+    dup = [r for r in read_jsonl(out / "rejects.jsonl") if r["kind"] == "duplicate"]
+    assert [r["path"] for r in dup] == [str(tmp_path / "ab2" / "train" / "x.png")]
 
     write_rgb(tmp_path / "rb" / "scene1" / "gt" / "gt_1.png", a)
     write_rgb(tmp_path / "rb" / "scene1" / "blur" / "blur_1.png", b)
     write_rgb(tmp_path / "rb" / "scene1" / "blur" / "blur_2.png", b)
     (tmp_path / "rb" / "RealBlur_J_train_list.txt").write_text(
-        "scene1/gt/gt_1.png scene1/blur/blur_1.png\nscene1/gt/gt_2.png scene1/blur/blur_2.png\n")
+        "scene1/gt/gt_1.png scene1/blur/blur_1.png\nscene1/gt/gt_2.png scene1/blur/blur_2.png\n"
+        "scene1/gt/gt_1.png scene1/blur/blur_1.png\n")  # a line repeated as it is: one input
+    (tmp_path / "rb" / "RealBlur_J_test_list.txt").write_text("scene1/gt/gt_1.png scene1/blur/blur_1.png\n")
     out = tmp_path / "out-rb"
     manifest = pairs.run(["--layout", "realblur", "--src", str(tmp_path / "rb" / "RealBlur_J_train_list.txt"),
+                          "--src", str(tmp_path / "rb" / "RealBlur_J_test_list.txt"),
                           "--out", str(out), "--max-reject-fraction", "1", RUNNER])
-    assert manifest["pairs"] == {"train": 1} and manifest["rejects_by_kind"] == {"partner missing": 1}
-    (rej,) = read_jsonl(out / "rejects.jsonl")
-    assert rej["path"].endswith("blur_2.png") and "gt_2.png" in rej["reason"]
+    assert manifest["pairs"] == {"train": 1}
+    assert manifest["rejects_by_kind"] == {"partner missing": 1, "duplicate": 1}
+    assert (manifest["inputs"], manifest["written"], manifest["rejected"]) == (3, 1, 2) and manifest["balanced"]
+    rej = {r["kind"]: r for r in read_jsonl(out / "rejects.jsonl")}
+    assert rej["partner missing"]["path"].endswith("blur_2.png") and "gt_2.png" in rej["partner missing"]["reason"]
+    assert rej["duplicate"]["path"].endswith("RealBlur_J_test_list.txt:1")
+    assert "in the test split, but" in rej["duplicate"]["reason"]

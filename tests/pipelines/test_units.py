@@ -88,6 +88,54 @@ def test_folders_and_realblur_and_side_by_side_listing(tmp_path):
     assert [(p.key, p.split, p.sharp) for p in pairs] == [("test/y.png", "test", None), ("train/x.png", "train", None)]
 
 
+def test_sources_merge_by_name_and_a_second_file_is_a_duplicate(tmp_path):
+    img = np.zeros((8, 16, 3), np.uint8)
+    for path in ("s1/a.png", "s2/a.png", "s2/b.png", "s3/train/a.png"):
+        write_rgb(tmp_path / path, img)
+    srcs = [str(tmp_path / "s1"), str(tmp_path / "s2"), str(tmp_path / "s2" / "b.png"), str(tmp_path / "s3")]
+    kept, rejects = inputs.merge_sources(srcs)
+    assert [(f.name, f.path) for f in kept] == [("a.png", str(tmp_path / "s1/a.png")),
+                                                ("b.png", str(tmp_path / "s2/b.png")),
+                                                ("train/a.png", str(tmp_path / "s3/train/a.png"))]
+    assert [(r.kind, r.path) for r in rejects] == [("duplicate", str(tmp_path / "s2/a.png"))]
+    assert f"same name 'a.png' as {tmp_path / 's1/a.png'}" in rejects[0].reason
+    # the earlier --src keeps the name, whatever the paths' order
+    kept, rejects = inputs.merge_sources(srcs[1::-1])
+    assert kept[0].path == str(tmp_path / "s2/a.png") and rejects[0].path == str(tmp_path / "s1/a.png")
+    # side-by-side merges the same way: 4 files = 3 pairs + 1 reject, none silently dropped
+    pairs, rejects = layouts.side_by_side(srcs, 0.0)
+    assert [(p.key, p.split) for p in pairs] == [("a.png", "train"), ("b.png", "train"), ("train/a.png", "train")]
+    assert [(r.kind, r.path) for r in rejects] == [("duplicate", str(tmp_path / "s2/a.png"))]
+
+
+def test_realblur_repeats_are_one_input_or_a_reject(tmp_path):
+    train, test = tmp_path / "RealBlur_J_train_list.txt", tmp_path / "RealBlur_J_test_list.txt"
+    train.write_text("gt/1.png blur/1.png\n"
+                     "gt/1.png blur/1.png\n"        # the same line again: one input
+                     "gt/2.png blur/2.png\n"
+                     "gt/other.png blur/2.png\n")   # the same blurred image, another sharp partner
+    test.write_text("gt/3.png blur/3.png\n"
+                    "gt/1.png blur/1.png\n")        # a train pair listed for test too
+    pairs, rejects = layouts.realblur([str(train), str(test)], None, 0.5)
+    assert [(p.key, p.split, p.sharp.endswith(f"gt/{p.key[-5:]}")) for p in pairs] == [
+        ("blur/1.png", "train", True), ("blur/2.png", "train", True), ("blur/3.png", "test", True)]
+    assert [(r.kind, r.path) for r in rejects] == [("duplicate", f"{train}:4"), ("duplicate", f"{test}:2")]
+    assert f"pairs it with {tmp_path / 'gt/other.png'}, but {train}:3 pairs it with" in rejects[0].reason
+    assert f"puts it in the test split, but {train}:1 already put it in train" in rejects[1].reason
+    assert len(pairs) + len(rejects) == 5, "5 distinct lines, each written or rejected"
+
+
+def test_directories_take_blurgen_images_one_extension_list(tmp_path, monkeypatch):
+    from blurgen import images
+
+    (tmp_path / "frame.exr").write_bytes(b"not really")
+    with pytest.raises(ValueError, match=r"\.webp files"):
+        inputs.expand_source(str(tmp_path))
+    monkeypatch.setattr(images, "IMAGE_EXTENSIONS", images.IMAGE_EXTENSIONS + (".exr",))
+    assert [f.name for f in inputs.expand_source(str(tmp_path))] == ["frame.exr"]
+    assert not hasattr(inputs, "IMAGE_EXTENSIONS"), "one list, in blurgen.images"
+
+
 def test_pipelines_never_import_tensorflow():
     """Beam workers stay TF-free, and tfrecord (which pipelines use) cannot share a process with TF."""
     import subprocess
