@@ -29,6 +29,8 @@ import sys
 import cv2
 import numpy as np
 
+from blurgen import preview
+
 
 def report_name(report: dict, path: str) -> str:
     model = str(report.get("model", ""))
@@ -78,11 +80,7 @@ def markdown(table: dict) -> str:
 def side_by_side(rows: list[list[np.ndarray]], labels: list[str], height: int = 192) -> np.ndarray:
     """RGB uint8 grid: one row per image, every panel scaled to ``height`` and centred in a column
     as wide as the widest panel (4 px white gaps), the labels on top of their columns."""
-    scaled = []
-    for panels in rows:
-        h, w = panels[0].shape[:2]
-        size = (max(1, round(w * height / h)), height)
-        scaled.append([cv2.resize(p, size, interpolation=cv2.INTER_AREA) for p in panels])
+    scaled = [[preview.fit_height(p, height) for p in panels] for panels in rows]
     col_w = max(p.shape[1] for row in scaled for p in row) + 4
 
     def cell(p):

@@ -89,8 +89,8 @@ def random_pair_crop(blurred: tf.Tensor, sharp: tf.Tensor, crop: int, seed: tf.T
     """The same random ``crop`` x ``crop`` window and horizontal flip for both images of a pair.
 
     Args:
-      blurred, sharp: HxWx3 images of one dtype, the same size, H and W >= ``crop`` (smaller
-        images are reflect-padded up to ``crop`` first).
+      blurred, sharp: HxWx3 images of one dtype, the same size, any H and W >= 1 (a side shorter
+        than ``crop`` is mirror-padded up to it first, the same way for both).
       seed: shape [2] int tensor; the same seed gives the same window and flip.
 
     Returns:
@@ -115,10 +115,18 @@ def random_pair_crop(blurred: tf.Tensor, sharp: tf.Tensor, crop: int, seed: tf.T
 
 
 def _pad_to(img: tf.Tensor, crop: int) -> tf.Tensor:
-    """Mirror-pad an image smaller than ``crop`` on a side up to ``crop``."""
-    h, w = tf.shape(img)[0], tf.shape(img)[1]
-    pad_h, pad_w = tf.maximum(crop - h, 0), tf.maximum(crop - w, 0)
-    return tf.pad(img, [[pad_h // 2, pad_h - pad_h // 2], [pad_w // 2, pad_w - pad_w // 2], [0, 0]], mode="SYMMETRIC")
+    """Mirror-pad (edge pixel repeated, like ``tf.pad`` SYMMETRIC) a side shorter than ``crop`` up
+    to ``crop``, about equally on both ends. Works for any side >= 1 px: ``tf.pad`` cannot pad by
+    more than the side's length, so the mirrored indices are computed (period ``2 * side``) and
+    gathered instead. The result depends only on the image's shape, so both images of a pair get
+    the same padding."""
+    for axis in (0, 1):
+        n = tf.shape(img)[axis]
+        need = tf.maximum(crop - n, 0)
+        idx = tf.range(-(need // 2), n + need - need // 2) % (2 * n)
+        idx = tf.where(idx >= n, 2 * n - 1 - idx, idx)
+        img = tf.gather(img, idx, axis=axis)
+    return img
 
 
 def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int | None) -> tf.data.Dataset:
@@ -206,13 +214,17 @@ def train_dataset(patterns: str | Sequence[str], batch: int, crop: int, shuffle_
 
 
 def eval_dataset(patterns: str | Sequence[str], ignore_errors: bool = False) -> tf.data.Dataset:
-    """Whole pairs one at a time, in a fixed order: ``{"key", "blurred", "sharp"}``, images HxWx3 uint8."""
+    """Whole pairs one at a time, in a fixed order: ``{"key", "blurred", "sharp", "index"}``, images
+    HxWx3 uint8; ``index`` is the record's position among the readable records (with
+    ``ignore_errors`` the gaps are the undecodable ones)."""
     files = list_shards(patterns)
     ds = _records(files, shuffle=False, ignore_errors=ignore_errors, seed=None)
+    ds = tf.data.Dataset.zip((ds, tf.data.Dataset.counter()))
 
-    def prepare(record):
+    def prepare(record, index):
         ex = parse_pair(record)
-        return {"key": ex[schema.KEY], "blurred": decode(ex[schema.BLURRED]), "sharp": decode(ex[schema.SHARP])}
+        return {"key": ex[schema.KEY], "blurred": decode(ex[schema.BLURRED]), "sharp": decode(ex[schema.SHARP]),
+                "index": index}
 
     ds = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     if ignore_errors:

@@ -17,6 +17,22 @@ from blurgen.images import ImageError, read_image, write_image
 from training.inference import Restorer
 
 
+def output_paths(images: list[str], out: str) -> list[str]:
+    """``out/<input name>.png`` for each input; a ValueError names any two inputs that would write
+    the same file (``a.jpg`` and ``a.png``, or ``d1/x.png`` and ``d2/x.png``), so that none is
+    silently overwritten."""
+    taken: dict[str, str] = {}
+    paths = []
+    for path in images:
+        dest = os.path.join(out, os.path.splitext(os.path.basename(path))[0] + ".png")
+        if dest in taken:
+            raise ValueError(f"{taken[dest]} and {path} would both be written to {dest}; "
+                             "deblur them in separate runs with different --out folders, or rename one")
+        taken[dest] = path
+        paths.append(dest)
+    return paths
+
+
 def run(argv=None) -> list[str]:
     p = argparse.ArgumentParser(prog="python -m training.deblur", description=__doc__.split("\n\n")[0])
     p.add_argument("images", nargs="+", metavar="IMAGE", help="input image files (PNG, JPEG, ...)")
@@ -25,15 +41,15 @@ def run(argv=None) -> list[str]:
     p.add_argument("--tile", type=int, default=1536, help="images larger than this (px) on a side go in tiles of this side (a multiple of 4)")
     p.add_argument("--overlap", type=int, default=128, help="tile overlap in px (a multiple of 4)")
     args = p.parse_args(argv)
+    destinations = output_paths(args.images, args.out)  # before the model loads: fail fast
     restorer = Restorer(args.model, tile=args.tile, overlap=args.overlap)
     os.makedirs(args.out, exist_ok=True)
     written = []
-    for path in args.images:
+    for path, dest in zip(args.images, destinations):
         img = read_image(path)
         t0 = time.perf_counter()
         out = restorer(img)
         dt = time.perf_counter() - t0
-        dest = os.path.join(args.out, os.path.splitext(os.path.basename(path))[0] + ".png")
         write_image(dest, out)
         written.append(dest)
         print(f"{path} -> {dest} ({img.shape[1]}x{img.shape[0]}, {dt:.2f} s)")

@@ -26,6 +26,7 @@ import warnings
 import keras
 
 from training import config as config_mod
+from training.networks import parameter_counts
 
 WEIGHTED_TYPES = ("Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D", "Dense")
 HIDDEN_IN_PICTURE = ("ReLU", "LeakyReLU", "Activation", "BatchNormalization", "GroupNormalization",
@@ -61,15 +62,9 @@ def layer_rows(model: keras.Model) -> list[dict]:
     return rows
 
 
-def totals(model: keras.Model) -> dict[str, int]:
-    trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
-    non_trainable = sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)
-    return {"trainable": trainable, "non_trainable": non_trainable, "total": trainable + non_trainable}
-
-
 def markdown_table(title: str, model: keras.Model) -> str:
     rows = layer_rows(model)
-    t = totals(model)
+    t = parameter_counts(model)
     conv_params = sum(r["params"] for r in rows)
     lines = [f"## {title}: `{model.name}`", "",
              "| # | layer | type | kernel | stride | filters | output (HxWxC) | parameters |",

@@ -9,7 +9,10 @@
 ``samples/epoch-NNN.png`` (rows of blurred | restored | sharp), and ``generator.keras`` (the
 generator for :mod:`training.score` and :mod:`training.deblur`). Running again with the same
 ``--out`` resumes from the newest checkpoint with its saved settings (flags given again
-override, e.g. a larger ``--epochs``); the step count and optimiser state continue.
+override, e.g. a larger ``--epochs``); the step count and optimiser state continue, and the
+resumed step is folded into the data's seed (:func:`data_seed`) so the run goes on with fresh
+shuffles and crops instead of replaying its first batches. A bad flag value (``--crop abc``)
+stops with a usage error naming the flag (exit status 2).
 """
 from __future__ import annotations
 
@@ -169,13 +172,25 @@ def naming_corrupt_shards(files: list[str]):
         raise data.corrupt_shard_error(files, exc) from None
 
 
-def make_datasets(args: argparse.Namespace, cfg: TrainConfig, global_batch: int):
-    """``(train, val or None, files)``; with ``ignore_errors`` the broken shards are reported first."""
+def data_seed(seed: int, step: int) -> int:
+    """The training data's seed for a run starting at ``step``: ``seed`` itself for a fresh run
+    (so it stays reproducible), else one mixed from both, so that a resumed run draws new
+    shuffles and crops instead of replaying the batches of steps 1, 2, ... again."""
+    if step == 0:
+        return int(seed)
+    return int(np.random.SeedSequence([int(seed), int(step)]).generate_state(1)[0])
+
+
+def make_datasets(args: argparse.Namespace, cfg: TrainConfig, global_batch: int, step: int = 0):
+    """``(train, val or None, files)``; with ``ignore_errors`` the broken shards are reported first.
+    ``step`` is the step training starts from (folded into the training data's seed); validation
+    keeps one seed so that its scores stay comparable across runs."""
     files = data.list_shards(args.train) + (data.list_shards(args.val) if args.val else [])
     if cfg.ignore_errors:
         for r in (r for r in data.scan_shards(files) if r.error):
             print(f"warning: {r.path}: {r.error}; only its first {r.records} records are used", file=sys.stderr)
-    train = data.train_dataset(args.train, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed, cfg.ignore_errors)
+    train = data.train_dataset(args.train, global_batch, cfg.crop, cfg.shuffle_buffer, data_seed(cfg.seed, step),
+                               cfg.ignore_errors)
     val = None
     if args.val:
         val = data.train_dataset(args.val, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed + 1, cfg.ignore_errors)
@@ -198,7 +213,7 @@ def run(argv=None) -> dict:
     if last:
         print(f"resuming from {last} at step {checkpoint.restore(model, last)}", file=sys.stderr)
     total = cfg.epochs * cfg.steps_per_epoch
-    train, val, files = make_datasets(args, cfg, cfg.batch * strategy.num_replicas_in_sync)
+    train, val, files = make_datasets(args, cfg, cfg.batch * strategy.num_replicas_in_sync, model.step)
     history = {}
     with naming_corrupt_shards(files):
         sample_b, sample_s = next(iter((val or train).unbatch().batch(cfg.samples).take(1)))

@@ -20,7 +20,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-import training.networks  # noqa: F401  (registers the custom layers the saved model uses)
+# Every module that registers a Keras layer a saved generator may hold must be imported before
+# `load_model`, or a new process fails with "Could not locate class ...": the registries'
+# builders import the preset modules lazily, so loading cannot rely on them.
+import training.nets_dense  # noqa: F401
+import training.nets_li2024  # noqa: F401  (ReflectPad2D)
+import training.networks  # noqa: F401  (ClipToRange)
 
 GENERATOR_FILE = "generator.keras"
 IDENTITY = "identity"

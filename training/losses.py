@@ -23,6 +23,14 @@ from training.config import TrainConfig
 LossFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 CONTENT_LOSSES: dict[str, Callable[[TrainConfig], LossFn]] = {}
 
+# DeblurGAN's content weight (100) was tuned for torchvision's VGG, which takes RGB in [0, 1]
+# normalised by the ImageNet mean and std (std about 0.226). Keras' VGG takes Caffe-style input
+# (0..255 with the mean subtracted, unscaled), about 255 * 0.226 = 57.6 times larger. A ReLU
+# network without normalisation is close to positively homogeneous (features scale with the
+# input), so the feature MSE comes out about 57.6 ** 2 = 3300 times larger here. Dividing by
+# this makes the x100 weight mean what it means in DeblurGAN.
+CAFFE_TO_TORCH_FEATURE_MSE = (255.0 * 0.226) ** 2
+
 VGG19_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
                    "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5")
 
@@ -141,7 +149,9 @@ def perceptual_loss(kind: str, layer: str, weights: str) -> LossFn:
     """MSE between VGG features of the sharp and restored images (Johnson et al.; DeblurGAN's content loss).
 
     VGG's Keras weights take Caffe-style input (BGR, 0..255, ImageNet mean subtracted), so the
-    images are mapped from [-1, 1] to that first.
+    images are mapped from [-1, 1] to that first; the MSE is then divided by
+    :data:`CAFFE_TO_TORCH_FEATURE_MSE` so that it is on the scale of DeblurGAN's (torchvision's)
+    features and its weight of 100 carries over.
     """
     features = vgg_feature_model(kind, layer, weights)
     preprocess = keras.applications.vgg19.preprocess_input  # the same for VGG16
@@ -150,7 +160,7 @@ def perceptual_loss(kind: str, layer: str, weights: str) -> LossFn:
         pair = tf.concat([tf.cast(sharp, tf.float32), tf.cast(restored, tf.float32)], axis=0)
         f = tf.cast(features(preprocess((pair + 1.0) * 127.5), training=False), tf.float32)
         n = tf.shape(sharp)[0]
-        return _mean(tf.square(f[:n] - f[n:]))
+        return _mean(tf.square(f[:n] - f[n:])) / CAFFE_TO_TORCH_FEATURE_MSE
 
     return loss
 

@@ -150,9 +150,10 @@ def lpips_uint8(model: LPIPS, a: np.ndarray, b: np.ndarray) -> float:
 
 
 def lpips_metric(weights_dir: str):
-    """``fn(sharp, test) -> float`` on RGB uint8 images for ``training.score.register_metric``
-    (lower is better, unlike the other metrics); the network is loaded once, here."""
-    model = LPIPS(weights_dir=weights_dir)
+    """``fn(sharp, test) -> float`` on RGB uint8 images for ``training.score`` (``--metrics lpips
+    --lpips-weights DIR``; lower is better, unlike the other metrics); the network is loaded once,
+    here. ``weights_dir`` "random" builds random weights (tests only)."""
+    model = LPIPS(random=True) if weights_dir == "random" else LPIPS(weights_dir=weights_dir)
     return lambda sharp, test: lpips_uint8(model, sharp, test)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from training.networks import ClipToRange
+from training.networks import ClipToRange, parameter_counts  # noqa: F401  (parameter_counts: re-exported)
 
 #: Parameter counts the paper reports (its Table 2); :func:`check_paper_counts` compares with them.
 PAPER_PARAMS = {"generator": 11.4e6, "discriminator": 3.1e6}
@@ -147,17 +147,6 @@ def li2024_critic(cfg) -> keras.Model:
     """
     units = int(cfg.get_extra("li2024_dense_units", 1024))
     return build_li2024_discriminator(crop=cfg.crop, width=cfg.critic_filters, dense_units=units, logits=True)
-
-
-def parameter_counts(model: keras.Model) -> dict[str, int]:
-    """``{"total", "trainable", "non_trainable"}`` parameter counts of a built model.
-
-    Non-trainable parameters are batch norm's moving means and variances; they are counted in
-    the total, as Keras' ``summary()`` (and so the Li paper's table) counts them.
-    """
-    trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
-    non_trainable = sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)
-    return {"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable}
 
 
 def check_paper_counts(tolerance: float = 0.02) -> dict[str, dict]:

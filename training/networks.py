@@ -150,6 +150,17 @@ def patchgan_critic(cfg: TrainConfig) -> keras.Model:
     return keras.Model(inp, out, name="patchgan_critic")
 
 
+def parameter_counts(model: keras.Model) -> dict[str, int]:
+    """``{"total", "trainable", "non_trainable"}`` parameter counts of a built model.
+
+    Non-trainable parameters are batch norm's moving means and variances; they are counted in
+    the total, as Keras' ``summary()`` (and so the Li paper's table) counts them.
+    """
+    trainable = sum(int(keras.ops.size(w)) for w in model.trainable_weights)
+    non_trainable = sum(int(keras.ops.size(w)) for w in model.non_trainable_weights)
+    return {"total": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable}
+
+
 def receptive_field(kernels_strides: list[tuple[int, int]]) -> int:
     """Receptive field of a chain of convolutions given as (kernel, stride) pairs."""
     rf, jump = 1, 1

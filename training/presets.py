@@ -8,7 +8,8 @@ broken optional part fails only the runs that ask for it.
 Names: generators ``li2024`` and ``dense``; critic ``li2024`` (returns logits, for the ``bce``
 loss); content losses ``vgg16`` (block3_conv3 feature MSE) and ``lpips``; a critic augmentation
 switched on by ``--diffaugment color,translation,cutout``; score metrics ``ms_ssim``,
-``vifp``, ``fsim``; and the presets ``li2024`` and ``densegan``.
+``vifp``, ``fsim`` and ``lpips`` (with ``score --lpips-weights DIR``); and the presets ``li2024``
+and ``densegan``.
 """
 from __future__ import annotations
 
@@ -64,10 +65,19 @@ if _diffaugment not in gan.CRITIC_AUGMENTS:
     gan.register_critic_augment(_diffaugment)
 
 
+def _lpips_needs_weights(sharp, test):
+    # Scoring with LPIPS needs its weights, which only the caller knows: `training.score
+    # --lpips-weights DIR` passes `lpips_metric(DIR)` in place of this placeholder.
+    from training.lpips import HOW_TO_GET
+    raise ValueError("the lpips metric needs weights: pass --lpips-weights DIR to python -m training.score. "
+                     + HOW_TO_GET.format(where="DIR"))
+
+
 def _register_metrics() -> None:
     from training import score
     for name in ("ms_ssim", "vifp", "fsim"):
         score.METRICS.setdefault(name, _extra_metric(name))
+    score.METRICS.setdefault("lpips", _lpips_needs_weights)
 
 
 _register_metrics()

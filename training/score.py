@@ -8,7 +8,10 @@ restored and of the blurry images, every image's scores and size, the warm per-i
 time (the first image is run once untimed, so tracing is not counted), and the path of a contact
 sheet PNG (rows of blurred | restored | sharp). :func:`score_pairs` computes it from any
 iterable of pairs; ``METRICS`` maps a metric's name to ``fn(sharp, test) -> float`` on uint8
-images, and more can be registered (issue 5: MS-SSIM, VIF, FSIM) without changing the format.
+images, and more can be registered (issue 5: MS-SSIM, VIF, FSIM, and LPIPS with
+``--metrics psnr,ssim,lpips --lpips-weights DIR``; lower LPIPS is better) without changing the
+format. With ``--ignore-errors`` the report's ``"skipped"`` says what was skipped (undecodable
+records, and the shards cut short by corruption), and the printed summary says it too.
 """
 from __future__ import annotations
 
@@ -21,10 +24,10 @@ import sys
 import time
 from typing import Callable, Iterable
 
-import cv2
 import numpy as np
 import tensorflow as tf
 
+from blurgen import preview
 from blurgen.images import encode_png
 from training import data, metrics
 from training.inference import Restorer
@@ -52,9 +55,11 @@ def _mean(values: list[float]) -> float:
 
 
 def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
-                metric_names: Iterable[str] = DEFAULT_METRICS, sheet_rows: int = 4) -> tuple[dict, list]:
+                metric_names: Iterable[str] = DEFAULT_METRICS, sheet_rows: int = 4,
+                metric_fns: dict[str, MetricFn] | None = None) -> tuple[dict, list]:
     """Score ``restore`` on ``(key, blurred, sharp)`` pairs (HxWx3 uint8, full size).
 
+    ``metric_fns`` adds or replaces metrics for this call only (``lpips`` with its weights).
     Returns ``(report, sheet)``: the report dict (without the run's paths) and up to
     ``sheet_rows`` ``(blurred, restored, sharp)`` triples for the contact sheet.
     """
@@ -62,9 +67,10 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
     if any(n not in METRICS for n in names):
         from training.config import _load_preset_modules
         _load_preset_modules()  # later presets register more metrics
-    unknown = [n for n in names if n not in METRICS]
+    fns = {**METRICS, **(metric_fns or {})}
+    unknown = [n for n in names if n not in fns]
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; registered: {sorted(METRICS)}")
+        raise ValueError(f"unknown metric(s) {unknown}; registered: {sorted(fns)}")
     images, sheet, times = [], [], []
     warmed = False
     for key, blurred, sharp in pairs:
@@ -78,8 +84,8 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
             raise AssertionError(f"{key}: restored image is {restored.shape} {restored.dtype}, expected {sharp.shape} uint8")
         images.append({
             "key": key, "height": int(sharp.shape[0]), "width": int(sharp.shape[1]), "seconds": times[-1],
-            "restored": {n: METRICS[n](sharp, restored) for n in names},
-            "blurry": {n: METRICS[n](sharp, blurred) for n in names},
+            "restored": {n: fns[n](sharp, restored) for n in names},
+            "blurry": {n: fns[n](sharp, blurred) for n in names},
         })
         if len(sheet) < sheet_rows:
             sheet.append((blurred, restored, sharp))
@@ -99,24 +105,32 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
 
 
 def contact_sheet(triples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], height: int = 192) -> np.ndarray:
-    """Rows of blurred | restored | sharp, each row scaled to ``height`` px, padded to one width."""
-    rows = []
-    for triple in triples:
-        h, w = triple[0].shape[:2]
-        size = (max(1, round(w * height / h)), height)
-        rows.append(np.concatenate([cv2.resize(im, size, interpolation=cv2.INTER_AREA) for im in triple], axis=1))
-    width = max(r.shape[1] for r in rows)
-    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows]
-    return np.concatenate(rows, axis=0)
+    """Rows of blurred | restored | sharp, each row scaled to ``height`` px (``blurgen.preview``'s layout)."""
+    return preview.stack([preview.row(list(triple), height) for triple in triples])
 
 
-def shard_pairs(pattern: str, ignore_errors: bool = False, limit: int | None = None):
-    """``(key, blurred, sharp)`` from shards, whole images, in a fixed order."""
+def shard_pairs(pattern: str, ignore_errors: bool = False, limit: int | None = None, skipped: dict | None = None):
+    """``(key, blurred, sharp)`` from shards, whole images, in a fixed order.
+
+    With ``ignore_errors`` and a ``skipped`` dict, that dict is filled once reading stops with what
+    was skipped: ``records`` (readable records whose images could not be decoded, up to where
+    reading stopped) and ``shards`` (each shard cut short by corruption: the records read before
+    the damage and the error; the rest of such a shard cannot be counted).
+    """
     files = data.list_shards(pattern)
-    for i, ex in enumerate(data.iterate_checked(data.eval_dataset(files, ignore_errors), files)):
-        if limit is not None and i >= limit:
-            return
+    yielded, last = 0, -1
+    for ex in data.iterate_checked(data.eval_dataset(files, ignore_errors), files):
+        if limit is not None and yielded >= limit:
+            break
+        yielded, last = yielded + 1, int(ex["index"])
         yield ex["key"].numpy().decode("utf-8"), ex["blurred"].numpy(), ex["sharp"].numpy()
+    else:
+        last = None  # read to the end: every readable record was seen
+    if ignore_errors and skipped is not None:
+        scans = data.scan_shards(files)
+        seen = sum(r.records for r in scans) if last is None else last + 1
+        skipped.update(records=seen - yielded,
+                       shards=[{"shard": r.path, "records_read": r.records, "error": r.error} for r in scans if r.error])
 
 
 def write_report(report: dict, sheet: list, out: str) -> dict:
@@ -153,21 +167,46 @@ def run(argv=None) -> dict:
     p.add_argument("--overlap", type=int, default=128, help="tile overlap in px")
     p.add_argument("--ignore-errors", action="store_true", help="skip the rest of a corrupt shard instead of stopping")
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS), help=f"comma-separated; registered: {sorted(METRICS)}")
+    p.add_argument("--lpips-weights", default=None, metavar="DIR",
+                   help="converted LPIPS weights (python -m training.lpips convert), needed by --metrics lpips")
     args = p.parse_args(argv)
+    names = [m for m in args.metrics.split(",") if m]
+    extra = _metric_overrides(names, args.lpips_weights)
     restorer = Restorer(args.model, tile=args.tile, overlap=args.overlap)
-    report, sheet = score_pairs(restorer, shard_pairs(args.data, args.ignore_errors, args.limit),
-                                [m for m in args.metrics.split(",") if m])
+    skipped: dict = {}
+    report, sheet = score_pairs(restorer, shard_pairs(args.data, args.ignore_errors, args.limit, skipped),
+                                names, metric_fns=extra)
     report = {"model": args.model, "data": args.data, **report}
+    if args.ignore_errors:
+        report["skipped"] = skipped
     report = write_report(report, sheet, args.out)
     print(summary_line(report))
     return report
 
 
+def _metric_overrides(names: list[str], lpips_weights: str | None) -> dict[str, MetricFn]:
+    """Metrics that need settings from the command line (``lpips``: its weights), built once."""
+    if "lpips" not in names:
+        return {}
+    if not lpips_weights:
+        raise ValueError("--metrics lpips needs --lpips-weights DIR (a folder written by "
+                         "`python -m training.lpips convert`; see `python -m training.lpips --help`)")
+    from training.lpips import lpips_metric
+    return {"lpips": lpips_metric(lpips_weights)}
+
+
 def summary_line(report: dict) -> str:
     r, b = report["mean"]["restored"], report["mean"]["blurry"]
     parts = [f"{n.upper()} restored {r[n]:.4f} vs blurry {b[n]:.4f}" for n in report["metrics"]]
-    return (f"{report.get('model', '?')} on {report['count']} images: " + "; ".join(parts)
+    line = (f"{report.get('model', '?')} on {report['count']} images: " + "; ".join(parts)
             + f"; {report['seconds_per_image']['median']:.3f} s per image (median, warm)")
+    skipped = report.get("skipped")
+    if skipped is not None:
+        line += f"; --ignore-errors skipped {skipped['records']} undecodable record(s)"
+        if skipped["shards"]:
+            read = ", ".join(str(s["records_read"]) for s in skipped["shards"])
+            line += f" and the rest of {len(skipped['shards'])} corrupt shard(s) (after {read} good records)"
+    return line
 
 
 def main(argv=None) -> int:

@@ -54,6 +54,34 @@ def test_an_image_smaller_than_the_crop_is_padded_up_to_it():
     assert cb.shape == (24, 24, 3) and cs.shape == (24, 24, 3)
 
 
+@pytest.mark.parametrize("side", [40, 60, 1])
+def test_a_side_much_shorter_than_the_crop_is_mirror_padded_eagerly_and_in_a_dataset_map(side):
+    # tf.pad's SYMMETRIC mode cannot pad by more than the side itself (60 px to 256 failed).
+    rng = np.random.default_rng(side)
+    blurred = tf.constant(rng.integers(0, 256, (side, side + 3, 3), dtype=np.uint8))
+    sharp = tf.constant(rng.integers(0, 256, (side, side + 3, 3), dtype=np.uint8))
+    seed = tf.constant([5, 6], tf.int64)
+    cb, cs = data.random_pair_crop(blurred, sharp, 256, seed)
+    assert cb.shape == (256, 256, 3) and cs.shape == (256, 256, 3)
+    # Mirror padding only repeats the image's own pixels, and the pair stays aligned: the padded
+    # pair is one image seen twice, so padding them as one gives the same crops.
+    assert set(np.unique(cb.numpy())) <= set(np.unique(blurred.numpy()))
+    stacked = data._pad_to(tf.concat([blurred, sharp], axis=-1), 256).numpy()
+    np.testing.assert_array_equal(data._pad_to(blurred, 256).numpy(), stacked[..., :3])
+    np.testing.assert_array_equal(data._pad_to(sharp, 256).numpy(), stacked[..., 3:])
+    # Inside tf.data (graph mode) it gives the same crops.
+    ds = tf.data.Dataset.from_tensors((blurred, sharp)).map(lambda b, s: data.random_pair_crop(b, s, 256, seed))
+    gb, gs = next(iter(ds))
+    np.testing.assert_array_equal(gb.numpy(), cb.numpy())
+    np.testing.assert_array_equal(gs.numpy(), cs.numpy())
+
+
+def test_mirror_padding_matches_tf_pad_symmetric_where_that_works():
+    img = tf.reshape(tf.range(5 * 7 * 3, dtype=tf.int32), [5, 7, 3])
+    want = tf.pad(img, [[2, 3], [1, 2], [0, 0]], mode="SYMMETRIC")
+    np.testing.assert_array_equal(data._pad_to(img, 10).numpy(), want.numpy())
+
+
 def test_train_batches_are_float_in_range_aligned_and_shuffled(train_glob):
     ds = data.train_dataset(train_glob, batch=3, crop=32, shuffle_buffer=8, seed=0)
     b, s = next(iter(ds))

@@ -76,7 +76,8 @@ def test_instance_norm_generator_tiles_approach_the_whole_image_as_they_grow():
     differ from the untiled result, less as tiles grow; hence the large default tile (1536 px)."""
     import keras
     keras.utils.set_random_seed(4)
-    gen = build_generator(tiny_config(gen_zero_init_output=False))
+    # Instance norm named here: the smoke preset under tiny_config may change its norm.
+    gen = build_generator(tiny_config(gen_zero_init_output=False, gen_norm="instance"))
     tail = gen.get_layer("tail_conv")
     # Like a trained deblurrer: the input plus a moderate residual.
     tail.set_weights([w * 0.1 for w in tail.get_weights()])
@@ -96,3 +97,45 @@ def test_cli_writes_same_size_pngs(local_model, tmp_path, capsys):
     assert written[0].endswith("a.png") and out.shape == img.shape and out.dtype == np.uint8
     assert "a.jpg ->" in capsys.readouterr().out
     assert deblur.main(["--model", local_model, str(src / "missing.png"), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_li2024_and_dense_generators_load_with_restorer_in_a_new_process(tmp_path):
+    # A fresh process has imported neither preset module: the custom layers (ReflectPad2D, ...)
+    # must be registered by importing training.inference alone.
+    import subprocess
+    import sys
+    import textwrap
+
+    from training import nets_dense, nets_li2024
+    paths = []
+    for name, net in (("li", nets_li2024.build_li2024_generator(width=4, blocks=1)),
+                      ("dense", nets_dense.build_dense_generator(width=4, blocks=1, units=1, growth=4))):
+        paths.append(str(tmp_path / f"{name}.keras"))
+        net.save(paths[-1])
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from training.inference import Restorer
+        for path in {paths!r}:
+            out = Restorer(path)(np.zeros((10, 13, 3), np.uint8))
+            assert out.shape == (10, 13, 3) and out.dtype == np.uint8
+        print("loaded", len({paths!r}))
+    """)
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "loaded 2" in done.stdout
+
+
+@pytest.mark.parametrize("names", [("a.jpg", "a.png"), ("d1/x.png", "d2/x.png")])
+def test_two_inputs_with_one_output_name_fail_up_front_naming_both(names, tmp_path, capsys):
+    img = np.zeros((12, 12, 3), np.uint8)
+    paths = []
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        write_image(tmp_path / name, img)
+        paths.append(str(tmp_path / name))
+    out = tmp_path / "out"
+    assert deblur.main(["--model", "identity", *paths, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert paths[0] in err and paths[1] in err and "would both be written" in err
+    assert not out.exists()  # nothing written, nothing overwritten

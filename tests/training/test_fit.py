@@ -8,6 +8,7 @@ import pytest
 from blurgen.images import read_image
 from training import checkpoint, fit, gan, tblog
 from shardkit import tiny_config
+from training.config import TrainConfig, config_from_args
 
 TINY_FLAGS = ["--smoke", "--gen-filters", "4", "--gen-blocks", "1", "--critic-filters", "4", "--critic-layers", "2",
               "--critic-steps", "2", "--batch", "2", "--crop", "32", "--shuffle-buffer", "8", "--samples", "2",
@@ -48,6 +49,15 @@ def test_stop_and_resume_continue_the_step_count_and_optimiser_state(train_glob,
         if self.model.step == 5:
             raise KeyboardInterrupt("simulated stop")
 
+    # Record the training data's seed of every run: a resumed run must not replay steps 1, 2, ...
+    seeds = []
+    real_dataset = fit.data.train_dataset
+
+    def recording(patterns, batch, crop, shuffle_buffer=256, seed=0, *rest, **kw):
+        seeds.append(seed)
+        return real_dataset(patterns, batch, crop, shuffle_buffer, seed, *rest, **kw)
+
+    monkeypatch.setattr(fit.data, "train_dataset", recording)
     monkeypatch.setattr(fit.CheckpointEvery, "on_train_batch_end", dies_after_5)
     with pytest.raises(KeyboardInterrupt):
         _fit(train_glob, out, *flags)
@@ -62,6 +72,10 @@ def test_stop_and_resume_continue_the_step_count_and_optimiser_state(train_glob,
     # Rerunning a finished run trains no more; a larger --epochs goes on from where it stopped.
     assert _fit(train_glob, out, *flags)["step"] == 12
     assert _fit(train_glob, out, "--epochs", "4")["step"] == 16
+    # Fresh: the configured seed (reproducible); resumed at steps 4 and 12: other, distinct seeds.
+    assert seeds == [0, fit.data_seed(0, 4), fit.data_seed(0, 12), fit.data_seed(0, 12)]
+    assert len({0, fit.data_seed(0, 4), fit.data_seed(0, 12)}) == 3
+    assert fit.data_seed(7, 0) == 7 and fit.data_seed(7, 4) == fit.data_seed(7, 4) != fit.data_seed(0, 4)
 
 
 def test_restore_puts_back_every_weight_and_optimiser_slot(train_glob, tmp_path):
@@ -97,7 +111,7 @@ def test_flags_override_any_field_and_bad_values_are_refused(tmp_path):
     assert cfg.content_losses == ("vgg19", "l1") and cfg.content_weights == (100.0, 1.0)
     assert cfg.lr == 2e-4 and cfg.mixed_precision is True and cfg.get_extra("diffaugment") == "color"
     assert cfg.gen_blocks == 9 and cfg.critic_steps == 5 and cfg.gp_weight == 10.0  # DeblurGAN's, untouched
-    with pytest.raises(ValueError, match="multiple of 4"):
+    with pytest.raises(ValueError, match=r"--crop\) must be a positive multiple of 4"):
         fit.resolve_config(fit.parse_args(["--train", "x", "--out", str(tmp_path / "n2"), "--crop", "30"]))
     with pytest.raises(ValueError, match="unknown preset 'nope'"):
         fit.resolve_config(fit.parse_args(["--train", "x", "--out", str(tmp_path / "n3"), "--preset", "nope"]))
@@ -118,3 +132,21 @@ def test_a_corrupt_training_shard_stops_fit_with_its_name_or_is_skipped_with_the
     summary = fit.run([*args, "--out", str(tmp_path / "skips"), "--ignore-errors"])
     assert summary["step"] == 6
     assert "only its first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value, expected", [("--crop", "abc", "expected an integer"),
+                                                   ("--lr", "fast", "expected a number"),
+                                                   ("--content-weights", "100,x", "expected comma-separated numbers"),
+                                                   ("--mixed-precision", "maybe", "expected true or false")])
+def test_a_bad_flag_value_names_the_flag_and_what_it_expects_without_a_traceback(flag, value, expected, tmp_path,
+                                                                                 capsys):
+    with pytest.raises(SystemExit) as stop:
+        fit.main(["--train", "x", "--out", str(tmp_path / "r"), flag, value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}: {expected}" in err and f"got {value!r}" in err and "Traceback" not in err
+    # A Namespace built by hand (strings, as from another front end) gets the same message.
+    import argparse
+    args = argparse.Namespace(**{flag[2:].replace("-", "_"): value})
+    with pytest.raises(ValueError, match=f"{flag}: {expected}"):
+        config_from_args(args, TrainConfig())

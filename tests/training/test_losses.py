@@ -81,3 +81,22 @@ def test_vgg_weights_from_a_local_file(tmp_path):
     loaded = losses.load_vgg("vgg19", path)
     for a, b in zip(source.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["vgg19", "vgg16"])
+def test_perceptual_loss_is_the_feature_mse_on_deblurgans_torchvision_scale(kind, monkeypatch):
+    # A tiny stand-in for VGG (random weights): the loss must be the raw Caffe-input feature MSE
+    # divided by (255 * 0.226)^2, so that DeblurGAN's weight of 100 keeps its meaning.
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((None, None, 3))
+    features = keras.Model(inp, keras.layers.Conv2D(4, 3, activation="relu")(inp))
+    seen = []
+    monkeypatch.setattr(losses, "vgg_feature_model", lambda k, layer, w: seen.append(k) or features)
+    loss = losses.perceptual_loss(kind, "block3_conv3", "random")
+    a = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=1)
+    b = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=2)
+    caffe = keras.applications.vgg19.preprocess_input
+    raw = float(tf.reduce_mean(tf.square(features(caffe((a + 1) * 127.5)) - features(caffe((b + 1) * 127.5)))))
+    assert seen == [kind] and raw > 0
+    assert losses.CAFFE_TO_TORCH_FEATURE_MSE == pytest.approx((255 * 0.226) ** 2)
+    assert float(loss(a, b)) == pytest.approx(raw / losses.CAFFE_TO_TORCH_FEATURE_MSE, rel=1e-5)

@@ -87,3 +87,18 @@ def test_compare_refuses_reports_of_different_images(two_reports, tmp_path):
     with pytest.raises(ValueError, match="other images"):
         compare.compare([str(d / "identity" / "report.json"), str(tmp_path / "other.json")], str(tmp_path / "c"),
                         picture=False)
+
+
+def test_pictures_and_parameter_counts_come_from_one_shared_helper_each():
+    from blurgen import preview
+    from training import describe, nets_li2024, networks
+    # One parameter counter (networks.parameter_counts), used by describe and the Li preset alike.
+    assert not hasattr(describe, "totals") and nets_li2024.parameter_counts is networks.parameter_counts
+    # compare scales its panels with blurgen.preview.fit_height (upscaling included).
+    rng = np.random.default_rng(0)
+    panels = [rng.integers(0, 256, (20, 30, 3), dtype=np.uint8), rng.integers(0, 256, (20, 30), dtype=np.uint8)]
+    grid = compare.side_by_side([panels], ["a", "b"], height=48)
+    want = [preview.fit_height(p, 48) for p in panels]
+    col = want[0].shape[1] + 4
+    np.testing.assert_array_equal(grid[28:28 + 48, :want[0].shape[1]], want[0])
+    np.testing.assert_array_equal(grid[28:28 + 48, col:col + want[1].shape[1]], want[1])

@@ -80,7 +80,7 @@ def test_score_identity_on_real_pairs_equals_skimage(real_shard, tmp_path):
     mean = np.mean([im["blurry"]["ssim"] for im in saved["images"]])
     assert saved["mean"]["blurry"]["ssim"] == pytest.approx(mean)
     sheet = read_image(saved["contact_sheet"])
-    assert sheet.shape[0] == 4 * (192 + 4)  # four rows of blurred | restored | sharp
+    assert sheet.shape[0] == 4 * 192 + 3 * 4  # four rows of blurred | restored | sharp, 4 px apart
 
 
 def test_score_of_a_model_equals_skimage_on_its_own_outputs(real_shard, tmp_path):
@@ -102,3 +102,63 @@ def test_score_of_a_model_equals_skimage_on_its_own_outputs(real_shard, tmp_path
 def test_score_names_a_missing_model(tmp_path, test_glob):
     with pytest.raises(ValueError, match="no such run directory"):
         score.run(["--model", str(tmp_path / "nope"), "--data", test_glob, "--out", str(tmp_path / "r.json")])
+
+
+def test_contact_sheet_is_laid_out_by_blurgen_preview():
+    from blurgen import preview
+    rng = np.random.default_rng(0)
+    triples = [tuple(rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(3)) for h, w in ((40, 60), (50, 30))]
+    sheet = score.contact_sheet(triples, height=24)
+    np.testing.assert_array_equal(sheet, preview.stack([preview.row(list(t), 24) for t in triples]))
+
+
+def test_lpips_is_a_score_metric_with_its_weights_flag(test_glob, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    args = ["--model", "identity", "--data", test_glob, "--out", str(out), "--metrics", "psnr,lpips"]
+    assert score.main(args) == 2
+    err = capsys.readouterr().err
+    assert "--metrics lpips needs --lpips-weights DIR" in err and "Traceback" not in err
+    report = score.run(args + ["--lpips-weights", "random"])
+    assert report["metrics"] == ["psnr", "lpips"] and report["count"] == 3
+    for im in report["images"]:
+        assert im["restored"]["lpips"] == im["blurry"]["lpips"] > 0  # identity: the blurry input itself
+    assert np.isfinite(json.loads(out.read_text())["mean"]["blurry"]["lpips"])
+    # Used without the command line, the registered placeholder says which flag is missing.
+    with pytest.raises(ValueError, match="--lpips-weights"):
+        score.score_pairs(lambda im: im, [("k", np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.uint8))],
+                          ["lpips"])
+
+
+def test_ignore_errors_reports_how_many_records_it_skipped(tmp_path, test_glob, capsys):
+    import shutil
+    from shardkit import sample_pairs
+    from training import data
+    (k0, b0, s0), (k1, b1, s1), (k2, b2, s2) = sample_pairs(40, names=("astronaut.png", "chelsea.png", "coffee.png"))
+    mixed = str(tmp_path / "a-mixed.tfrecord-00000-of-00001")
+    with tf.io.TFRecordWriter(mixed) as w:
+        w.write(example_bytes(k0, b0, s0))
+        w.write(example_bytes("undecodable", b"not an image", b"neither", size=(40, 40, 3)))
+        w.write(example_bytes(k1, b1, s1))
+        w.write(example_bytes(k2, b2, s2))
+    broken = str(tmp_path / "b-broken.tfrecord-00000-of-00001")
+    shutil.copy(sorted(tf.io.gfile.glob(test_glob))[0], broken)
+    raw = bytearray(open(broken, "rb").read())
+    raw[len(raw) // 2] ^= 0xFF
+    open(broken, "wb").write(bytes(raw))
+    readable = data.scan_shards([broken])[0].records
+    assert 0 < readable < 3
+
+    out = tmp_path / "r.json"
+    report = score.run(["--model", "identity", "--data", f"{mixed},{broken}", "--out", str(out),
+                        "--metrics", "psnr", "--ignore-errors"])
+    assert report["count"] == 3 + readable
+    saved = json.loads(out.read_text())["skipped"]
+    assert saved["records"] == 1
+    assert [(s["shard"], s["records_read"]) for s in saved["shards"]] == [(broken, readable)]
+    printed = capsys.readouterr().out
+    assert "skipped 1 undecodable record(s) and the rest of 1 corrupt shard(s)" in printed
+    # With --limit only what was read up to the limit counts.
+    for limit, skipped in ((1, 0), (2, 1)):
+        r = score.run(["--model", "identity", "--data", mixed, "--out", str(out), "--metrics", "psnr",
+                       "--ignore-errors", "--limit", str(limit)])
+        assert r["count"] == limit and r["skipped"] == {"records": skipped, "shards": []}
