@@ -29,7 +29,7 @@ demo: $(STAMP)
 	rm -rf $(OUT) && mkdir -p $(OUT)
 	$(VENV)/bin/blurgen kernels --count 64 --seed 0 --out $(OUT)/kernels.npz --preview $(OUT)/kernel-gallery.png
 	$(VENV)/bin/blurgen preview samples --out $(OUT)/pairs --seed 0 --variants 2
-	$(VENV)/bin/blurgen synth --src samples --out $(OUT)/shards --variants 2 --seed 0 --test-fraction 0.5
+	$(VENV)/bin/blurgen synth --src samples --out $(OUT)/shards --variants 8 --seed 0 --test-fraction 0.5
 	$(VENV)/bin/blurgen inspect $(OUT)/shards --sheet $(OUT)/shards-sheet.png
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training.fit --preset smoke --train '$(OUT)/shards/*-train.tfrecord-*' --out $(OUT)/runs/smoke --verbose 2
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training.score --model $(OUT)/runs/smoke --data '$(OUT)/shards/*-test.tfrecord-*' --out $(OUT)/runs/smoke/report.json
