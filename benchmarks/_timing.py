@@ -1,17 +1,21 @@
-"""Timing helpers for the benchmark scripts: medians of repeated runs, on one thread."""
+"""Timing helpers for the benchmark scripts: repeated runs, medians, paired ratios."""
 from __future__ import annotations
 
 import os
 import statistics
 import time
 
-# One core, as the figures are quoted per core; set before numpy/scipy start their pools.
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
 
 
-def median_seconds(fn, repeats: int = 7, warmup: int = 1) -> float:
-    """The median wall time of ``fn()`` over ``repeats`` calls, after ``warmup`` calls."""
+def one_thread() -> None:
+    """Keep numeric libraries on one thread, for figures quoted per core; call it before numpy,
+    scipy or OpenCV is imported (they size their thread pools on import)."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+
+
+def run_times(fn, repeats: int = 7, warmup: int = 1) -> list[float]:
+    """Wall times of ``repeats`` calls of ``fn()``, after ``warmup`` untimed calls."""
     for _ in range(warmup):
         fn()
     times = []
@@ -19,7 +23,12 @@ def median_seconds(fn, repeats: int = 7, warmup: int = 1) -> float:
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
+
+
+def median_seconds(fn, repeats: int = 7, warmup: int = 1) -> float:
+    """The median wall time of ``fn()`` over ``repeats`` calls, after ``warmup`` calls."""
+    return statistics.median(run_times(fn, repeats, warmup))
 
 
 def paired_ratio(fn, baseline, repeats: int = 9) -> tuple[float, float, float]:

@@ -10,16 +10,19 @@ the bare figure with the camera model off.
 """
 from __future__ import annotations
 
-import _timing  # noqa: F401  (sets one thread)
-import numpy as np
-import scipy.fft
+import _timing
 
-from blurgen import degrade, sample_kernels
-from blurgen.blur import convolve
-from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, to_linear
-from blurgen.config import CameraConfig, DegradeConfig
-from blurgen.images import read_image
-from _timing import median_seconds, paired_ratio
+_timing.one_thread()
+
+import numpy as np  # noqa: E402
+import scipy.fft  # noqa: E402
+
+from blurgen import degrade, sample_kernels  # noqa: E402
+from blurgen.blur import convolve  # noqa: E402
+from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, to_linear  # noqa: E402
+from blurgen.config import CameraConfig, DegradeConfig  # noqa: E402
+from blurgen.images import read_image  # noqa: E402
+from _timing import median_seconds, paired_ratio  # noqa: E402
 
 H, W = 720, 1280
 

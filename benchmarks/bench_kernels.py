@@ -8,11 +8,14 @@ DeblurGAN's reference generator makes 7.8 kernels per second on this kind of mac
 """
 from __future__ import annotations
 
-import _timing  # noqa: F401  (sets one thread)
-import numpy as np
+import _timing
 
-from blurgen import sample_kernels
-from _timing import median_seconds
+_timing.one_thread()
+
+import numpy as np  # noqa: E402
+
+from blurgen import sample_kernels  # noqa: E402
+from _timing import median_seconds  # noqa: E402
 
 DEBLURGAN_PER_SECOND = 7.8  # FACTS.md, measured on this kind of machine
 

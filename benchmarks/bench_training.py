@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from _timing import run_times  # noqa: E402
 from blurgen import schema  # noqa: E402
 
 
@@ -93,17 +94,6 @@ def bench_input(pattern: str, pairs: int) -> None:
         print(f"  {name:55s} {n / dt:8.1f} pairs/s  ({n} pairs in {dt:.1f} s)")
 
 
-def _time_steps(step, warm: int, steps: int) -> list[float]:
-    for _ in range(warm):
-        step()
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    return times
-
-
 def _time_rounds(steps: dict, warm: int, rounds: int) -> dict[str, list[float]]:
     """Time one call of each function per round, alternating, so that load from other processes
     on a shared machine falls on all of them alike."""
@@ -158,7 +148,7 @@ def bench_deblur(repeats: int) -> None:
         for label, restorer in (("whole", Restorer(gen, tile=2048)), ("tiles 512, overlap 64", Restorer(gen, tile=512, overlap=64))):
             if label != "whole" and max(h, w) <= 512:
                 continue
-            times = _time_steps(lambda: restorer(img), 1, repeats)
+            times = run_times(lambda: restorer(img), repeats, warmup=1)
             print(f"  {w}x{h} {label:25s} {statistics.median(times):6.2f} s per image (median of {repeats})")
 
 
