@@ -15,9 +15,8 @@ import functools
 import sys
 from typing import Any
 
-import apache_beam as beam
 
-from pipelines import launch, layouts, metadata
+from pipelines import launch, layouts
 from pipelines.layouts import PairInput
 from pipelines.realpairs import PairSettings, make_pairs
 
@@ -80,18 +79,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     options = launch.beam_options(beam_args, parser)
     pairs, listing_rejects = list_pairs(args)
     launch.LOG.info("pairs: %d %s inputs -> %s", len(pairs) + len(listing_rejects), args.layout, args.out)
-    launch.prepare_out(args.out, args.name, args.overwrite)
-    inputs_path = launch.write_inputs(args.out, pairs)
     parameters = {k: v for k, v in vars(args).items() if k not in ("verbose", "overwrite")}
-    run_info = {"pipeline": f"pairs/{args.layout}", "name": args.name, "out": args.out,
-                "sources": args.src or [args.blurred, args.sharp], "inputs": len(pairs) + len(listing_rejects),
-                "seed": args.seed, "parameters": parameters, "versions": metadata.package_versions()}
-
-    def build(p: beam.Pipeline) -> None:
-        launch.build_dataset(p, inputs_path, PairInput, functools.partial(make_pairs, s=settings), _path_of,
-                             listing_rejects, args.out, args.name, num_shards, run_info)
-
-    return launch.execute(build, options, args.out)
+    return launch.run_dataset(args, f"pairs/{args.layout}", args.src or [args.blurred, args.sharp], pairs,
+                              listing_rejects, PairInput, functools.partial(make_pairs, s=settings), _path_of,
+                              parameters, options, num_shards)
 
 
 def main(argv: list[str] | None = None) -> int:

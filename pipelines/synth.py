@@ -22,11 +22,10 @@ import json
 import sys
 from typing import Any
 
-import apache_beam as beam
 
 from blurgen import options
 from blurgen.config import DegradeConfig
-from pipelines import inputs, launch, metadata
+from pipelines import inputs, launch
 from pipelines.inputs import InputFile
 from pipelines.synthesize import SynthSettings, synthesize
 
@@ -96,19 +95,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     options = launch.beam_options(beam_args, parser)
     photos, listing_rejects = inputs.merge_sources(args.src)
     launch.LOG.info("synth: %d photos under %s -> %s", len(photos) + len(listing_rejects), args.src, args.out)
-    launch.prepare_out(args.out, args.name, args.overwrite)
-    inputs_path = launch.write_inputs(args.out, photos)
     parameters = {k: v for k, v in vars(args).items() if k not in ("config", "verbose", "overwrite")}
     parameters.update(degrade=settings.degrade.to_dict(), degrade_config_file=args.config)
-    run_info = {"pipeline": "synth", "name": args.name, "out": args.out, "sources": args.src,
-                "inputs": len(photos) + len(listing_rejects), "seed": args.seed,
-                "parameters": parameters, "versions": metadata.package_versions()}
-
-    def build(p: beam.Pipeline) -> None:
-        launch.build_dataset(p, inputs_path, InputFile, functools.partial(synthesize, s=settings), _path_of,
-                             listing_rejects, args.out, args.name, num_shards, run_info)
-
-    return launch.execute(build, options, args.out)
+    return launch.run_dataset(args, "synth", args.src, photos, listing_rejects, InputFile,
+                              functools.partial(synthesize, s=settings), _path_of, parameters, options, num_shards)
 
 
 def main(argv: list[str] | None = None) -> int:
