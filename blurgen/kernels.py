@@ -93,11 +93,12 @@ def sample_trajectories(n: int, rng: np.random.Generator,
     return paths, params
 
 
-def exposure_weights(num_samples: int, fraction: float) -> np.ndarray:
+def exposure_weights(num_samples: int, fraction: float | np.ndarray) -> np.ndarray:
     """Weight of each path sample in a kernel that integrates the first ``fraction`` of the
-    exposure: 1 for samples fully inside, a partial weight for the one on the boundary."""
+    exposure: 1 for samples fully inside, a partial weight for the one on the boundary.
+    ``fraction`` may be an array of n fractions, giving (n, num_samples)."""
     t = np.arange(num_samples, dtype=np.float64)
-    return np.clip(fraction * num_samples - t, 0.0, 1.0)
+    return np.clip(np.asarray(fraction, dtype=np.float64)[..., None] * num_samples - t, 0.0, 1.0)
 
 
 def splat(points: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
@@ -149,7 +150,7 @@ def trajectory_kernels(n: int, rng: np.random.Generator,
     cfg = config or TrajectoryConfig()
     paths, params = sample_trajectories(n, rng, cfg)
     exposure = np.asarray(cfg.exposures, dtype=np.float64)[rng.integers(len(cfg.exposures), size=n)]
-    weights = np.stack([exposure_weights(cfg.num_samples, f) for f in exposure])
+    weights = exposure_weights(cfg.num_samples, exposure)
     psf = splat(_centred(paths, weights, cfg.size), weights, cfg.size)
     params["exposure"] = exposure
     return _normalised(psf), params
