@@ -6,7 +6,6 @@ already registered them, its registration is the one tested).
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from shardkit import tiny_config
 from training import data, gan, losses, networks
