@@ -87,3 +87,12 @@ def shard_name(name: str, split: str, index: int, count: int) -> str:
     if not 0 <= index < count:
         raise ValueError(f"shard index {index} is outside 0..{count - 1}")
     return SHARD_TEMPLATE.format(name=name, split=split, index=index, count=count)
+
+
+def record_order(key: str) -> tuple[int, str]:
+    """Where a record goes within its shard: shards are sorted by this. Ordering by a stable
+    hash of the key (not the key itself) scatters the variants and patches of one photo through
+    the shard, so that a reader's shuffle buffer holds many photos at once; the key breaks ties,
+    so the order, and the shard's bytes, stay fixed."""
+    from blurgen.seeding import stable_hash
+    return stable_hash(key), key

@@ -19,6 +19,7 @@ import tensorflow as tf
 from blurgen import schema
 
 AUTOTUNE = tf.data.AUTOTUNE
+MAX_OPEN_SHARDS = 64  # shards read at once (each holds a 1 MiB read buffer)
 
 
 class CorruptShardError(ValueError):
@@ -139,8 +140,10 @@ def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int
         return d.ignore_errors() if ignore_errors else d
 
     # Deterministic order: with the seeded shuffles and per-element crop seeds, the same seed gives
-    # the same batches in every run (parallel reads and decodes still overlap).
-    return ds.interleave(one_file, cycle_length=min(len(files), 8), block_length=1,
+    # the same batches in every run (parallel reads and decodes still overlap). Reading many shards
+    # at once, one record from each in turn, mixes photos across shards; within a shard the
+    # pipelines' record order (blurgen.schema.record_order) already scatters each photo's records.
+    return ds.interleave(one_file, cycle_length=min(len(files), MAX_OPEN_SHARDS), block_length=1,
                          num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
