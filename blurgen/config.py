@@ -93,7 +93,7 @@ class KernelConfig:
         check(self, "kernel.")
         if len(self.weights) != len(KERNEL_FAMILIES) or sum(self.weights) <= 0:
             raise ValueError(
-                f"weights must be {len(KERNEL_FAMILIES)} non-negative numbers for {KERNEL_FAMILIES} "
+                f"kernel.weights must be {len(KERNEL_FAMILIES)} non-negative numbers for {KERNEL_FAMILIES} "
                 f"with a positive sum, got {self.weights}")
         half = (self.trajectory.size - 3) / 2
         _fits_canvas("kernel.linear_length", self.linear_length, 2 * half, self.trajectory.canvas)

@@ -52,6 +52,13 @@ def _floats(text: str) -> tuple[float, ...]:
         raise ValueError(f"{text!r} is not a comma-separated list of numbers") from None
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+
+
 @dataclasses.dataclass(frozen=True)
 class Flag:
     """One flag: where its value goes (``part``: "kernel", "trajectory" or "camera"; ``field``)."""
@@ -94,7 +101,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--anxiety", "trajectory", "anxiety", float,
          "fix the trajectory anxiety (DeblurGAN's expl); default: drawn as DeblurGAN's dataset script does"),
     Flag("--max-length", "trajectory", "max_length", float, "trajectory length in px (default 60)"),
-    Flag("--canvas", "trajectory", "canvas", int, "kernel canvas in px (default 64, made odd: 65)"),
+    Flag("--canvas", "trajectory", "canvas", _whole, "kernel canvas in px (default 64, made odd: 65)"),
     Flag("--linear", "camera", "linear", str, "blur in linear light: undo sRGB, undo a gamma, or blur stored values",
          LINEAR_MODES),
     Flag("--gamma", "camera", "gamma", float, "the gamma for --linear gamma (default 2.2)"),
