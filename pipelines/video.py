@@ -41,28 +41,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="blurgen video", description="Average windows of sharp video frames into blurred/sharp pairs in "
         "TFRecord shards. Flags not listed here go to Apache Beam (--runner, --direct_num_workers, ...).")
-    parser.add_argument("--src", action="append", required=True,
-                        help="video files or folders of frames: a file, a glob or a folder (searched recursively); repeatable")
+    add = parser.add_argument
+    add("--src", action="append", required=True,
+        help="video files or folders of frames: a file, a glob or a folder (searched recursively); repeatable")
     launch.add_common_flags(parser)
-    parser.add_argument("--frames", type=int, default=7, help="frames averaged per pair, odd (default: %(default)s)")
-    parser.add_argument("--stride", type=int, default=None, help="frames from one window's start to the next (default: --frames)")
-    parser.add_argument("--interpolate", type=int, default=0,
-                        help="frames to add between every two by optical flow before averaging (default: %(default)s)")
-    parser.add_argument("--flow", choices=FLOWS, default="dis", help="optical flow for --interpolate (default: %(default)s)")
-    parser.add_argument("--cut-threshold", default=str(DEFAULT_CUT_THRESHOLD),
-                        help="reject windows spanning a jump of more than this mean difference (0-255) between the "
-                             "32 px grey thumbnails of two neighbouring frames; 'off' keeps all (default: %(default)s)")
-    parser.add_argument("--windows-per-range", type=int, default=32,
-                        help="windows per work item; long clips are shared by workers in ranges of this many (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="the run's seed, for the camera noise (default: %(default)s)")
-    parser.add_argument("--test-fraction", type=float, default=0.1,
-                        help="fraction of clips in the test split, by a stable hash of the clip's name (default: %(default)s)")
-    parser.add_argument("--min-size", type=int, default=16, help="reject frames with a side shorter than this (default: %(default)s)")
-    parser.add_argument("--blurred-format", choices=("png", "jpeg"), default="png", help="storage format of the blurred frame")
-    parser.add_argument("--blurred-quality", type=int, default=95, help="JPEG quality when --blurred-format jpeg")
-    parser.add_argument("--png-level", type=int, default=None, help="zlib level of the PNGs, 0-9 (default: OpenCV's, the fastest)")
+    add("--frames", type=int, default=7, help="frames averaged per pair, odd (default: %(default)s)")
+    add("--stride", type=int, default=None, help="frames from one window's start to the next (default: --frames)")
+    add("--interpolate", type=int, default=0,
+        help="frames to add between every two by optical flow before averaging (default: %(default)s)")
+    add("--flow", choices=FLOWS, default="dis", help="optical flow for --interpolate (default: %(default)s)")
+    add("--cut-threshold", default=str(DEFAULT_CUT_THRESHOLD),
+        help="reject windows spanning a jump of more than this mean difference (0-255) between the 32 px grey "
+             "thumbnails of two neighbouring frames; 'off' keeps all (default: %(default)s)")
+    add("--windows-per-range", type=int, default=32,
+        help="windows per work item; workers share long clips in ranges of this many (default: %(default)s)")
+    add("--seed", type=int, default=0, help="the run's seed, for the camera noise (default: %(default)s)")
+    add("--test-fraction", type=float, default=0.1,
+        help="fraction of clips in the test split, by a stable hash of the clip's name (default: %(default)s)")
+    add("--min-size", type=int, default=16, help="reject frames with a side shorter than this (default: %(default)s)")
+    add("--blurred-format", choices=("png", "jpeg"), default="png", help="storage format of the blurred frame")
+    add("--blurred-quality", type=int, default=95, help="JPEG quality when --blurred-format jpeg")
+    add("--png-level", type=int, default=None, help="zlib level of the PNGs, 0-9 (default: OpenCV's, the fastest)")
     camera = parser.add_argument_group("camera model (defaults: blurgen.config; the kernel settings do not apply)")
-    camera.add_argument("--config", help="JSON file of a DegradeConfig (as DegradeConfig.to_dict writes it); its camera part is used")
+    camera.add_argument("--config", help="JSON file of a DegradeConfig (as DegradeConfig.to_dict writes it); "
+                                         "its camera part is used")
     options.add_arguments(camera, parts=("camera",))  # the camera flags of `blurgen degrade` and `synth`
     return parser
 

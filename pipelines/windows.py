@@ -52,7 +52,8 @@ class VideoSettings:
 
     def __post_init__(self) -> None:
         if self.frames < 1 or self.frames % 2 == 0:
-            raise ValueError(f"--frames must be an odd number >= 1 (the sharp frame is the middle one), got {self.frames}")
+            raise ValueError(f"--frames must be an odd number >= 1 (the sharp frame is the middle one), "
+                             f"got {self.frames}")
         if self.stride < 1:
             raise ValueError(f"--stride must be at least 1, got {self.stride}")
         if self.interpolate < 0:
