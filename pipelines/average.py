@@ -33,7 +33,9 @@ class Averager:
         self.camera = camera
         self.interpolate = interpolate_count
         self.flow = flow
-        self.lut = decode_lut(camera.linear, camera.gamma) * np.float32(255.0)
+        # On the 0..255 scale; the identity is written out so that its sums stay exact integers.
+        self.lut = (np.arange(256, dtype=np.float32) if camera.linear == "none"
+                    else decode_lut(camera.linear, camera.gamma) * np.float32(255.0))
         self.exact = camera.linear == "none"  # the table is the identity: add the stored values directly
         self.boosted = tuple(camera.highlight_boost) != (1.0, 1.0)
         self.saturation = np.float32(camera.saturation * 255.0)

@@ -75,9 +75,7 @@ class _ProcessFn(beam.DoFn):
         path = self.path_of(element)
         try:
             made = self.fn(element)
-            if isinstance(made, Units):
-                units = made.units
-            else:
+            if not isinstance(made, Units):
                 # Encode everything before emitting anything: an input gives all its pairs or none.
                 out = [(split, pair.key, encode_example(pair)) for split, pair in made]
         except (RejectError, ImageError, OSError) as exc:
@@ -85,8 +83,8 @@ class _ProcessFn(beam.DoFn):
             LOG.debug("rejected %s: %s", path, exc)
             yield REJECT, reject_from(path, exc)
             return
-        if isinstance(made, Units):
-            yield from self._each_unit(units)
+        if isinstance(made, Units):  # each unit on its own, as it comes
+            yield from self._each_unit(made.units)
             return
         self.pairs.inc(len(out))
         for rec in out:
