@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_kernels.py
 	$(PY) benchmarks/bench_blur.py
 	$(PY) benchmarks/bench_pipeline.py
+	$(PY) benchmarks/bench_video.py
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/bench_training.py
 
 clean:

@@ -142,9 +142,10 @@ def apply_flags(values: dict[str, Any], base: DegradeConfig | None = None) -> De
     return dataclasses.replace(cfg, kernel=kernel, camera=camera)
 
 
-def add_arguments(parser) -> None:
-    """Add the flags to an ``argparse`` parser (or argument group)."""
-    for flag in FLAGS:
+def add_arguments(parser, parts: tuple[str, ...] = ("kernel", "trajectory", "camera")) -> None:
+    """Add the flags to an ``argparse`` parser (or argument group); ``parts`` limits them to those
+    settings (``("camera",)`` for a command that blurs without a kernel)."""
+    for flag in (f for f in FLAGS if f.part in parts):
         parser.add_argument(flag.name, dest=flag.dest, default=None, choices=flag.choices,
                             help=flag.full_help.replace("%", "%%"))
 

@@ -153,17 +153,18 @@ def execute(build: Callable[[beam.Pipeline], None], options: PipelineOptions, ou
 
 def run_dataset(args: argparse.Namespace, pipeline: str, sources: list[str], items: list, listing_rejects: list,
                 item_type: type, fn: Callable, path_of: Callable, parameters: dict[str, Any],
-                options: PipelineOptions, num_shards: int | None) -> dict[str, Any]:
+                options: PipelineOptions, num_shards: int | None, units: int | None = None) -> dict[str, Any]:
     """What every dataset pipeline does once its inputs are listed: prepare ``--out``, record the
     inputs, run ``fn`` over them into shards and metadata, and return the manifest.
 
     ``args`` supplies the common flags (``--out``, ``--name``, ``--overwrite``, ``--seed``);
-    ``pipeline`` and ``sources`` are recorded in the manifest beside ``parameters``.
+    ``pipeline`` and ``sources`` are recorded in the manifest beside ``parameters``. ``units``: the
+    inputs counted when an item stands for several (``transforms.Units``); default one per item.
     """
     prepare_out(args.out, args.name, args.overwrite)
     inputs_path = write_inputs(args.out, items)
     run_info = {"pipeline": pipeline, "name": args.name, "out": args.out, "sources": sources,
-                "inputs": len(items) + len(listing_rejects), "seed": args.seed,
+                "inputs": (len(items) if units is None else units) + len(listing_rejects), "seed": args.seed,
                 "parameters": parameters, "versions": metadata.package_versions()}
 
     def build(p: beam.Pipeline) -> None:
