@@ -26,7 +26,7 @@ from typing import Any
 
 from blurgen import options
 from pipelines import clips as cliplib
-from pipelines import launch
+from pipelines import guard, launch
 from pipelines.clips import VIDEO, Clip, FrameRange
 from pipelines.frames import video_frame_count
 from pipelines.interpolate import FLOWS
@@ -125,6 +125,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     num_shards = launch.parse_num_shards(args.num_shards)
     options_ = launch.beam_options(beam_args, parser)
     clips, duplicates = cliplib.merge_sources(args.src)
+    guard.check_dataset_inputs(args.out, args.name, [(f, "input") for c in clips for f in (c.path, *c.frames)]
+                               + [(r.path, "input") for r in duplicates] + [(args.config, "--config")])
     ranges, no_window, windows = list_ranges(clips, settings, args.windows_per_range)
     listing_rejects = sorted(duplicates + no_window)
     launch.LOG.info("video: %d clips, %d windows in %d frame ranges -> %s",
