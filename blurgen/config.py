@@ -26,7 +26,12 @@ MAX_CANVAS = 1025
 
 @dataclass(frozen=True)
 class TrajectoryConfig:
-    """Random camera-shake trajectories (Boracchi and Foi 2012, DeblurGAN's defaults).
+    """Random camera-shake trajectories (Boracchi and Foi 2012, set up as DeblurGAN does).
+
+    The defaults are DeblurGAN's but for the size: its dataset script's exposures (1/10, 1/2 and
+    all of the path), on a path of 80 px instead of its 60, so that the kernels span the sizes of
+    recorded camera shake (Levin's 9 to 22 px, Koehler's 24 to 32; ``benchmarks/kernel_stats.py``);
+    ``max_length=60, canvas=64`` gives DeblurGAN's own.
 
     The walk has ``num_samples`` points spaced evenly along a path of exactly ``max_length`` px.
     Per trajectory: ``anxiety`` (DeblurGAN's ``expl``; ``None`` draws it from ``anxiety_choices``,
@@ -39,10 +44,11 @@ class TrajectoryConfig:
     Each setting's range is declared with it (:mod:`blurgen.limits`).
     """
 
-    canvas: int = setting(64, Limits(5, MAX_CANVAS, "the kernel canvas; 1025 px holds a 1022 px path", "px",
+    canvas: int = setting(85, Limits(5, MAX_CANVAS, "the kernel canvas; 1025 px holds a 1022 px path", "px",
                                      integer=True))
     num_samples: int = setting(2000, Limits(2, 100_000, "points along the path; DeblurGAN uses 2000", integer=True))
-    max_length: float = setting(60.0, Limits(1, 1000, "the path's length; the canvas must hold it", "px"))
+    max_length: float = setting(80.0, Limits(1, 1000, "the path's length (DeblurGAN: 60); the canvas must hold it",
+                                                    "px"))
     anxiety: float | None = setting(None, Limits(0, 1, "DeblurGAN's expl: its scripts use 0.003 to 0.01",
                                                  optional=True))
     anxiety_choices: tuple[float, ...] = setting((0.01, 0.009, 0.008, 0.007, 0.005, 0.003),
@@ -50,7 +56,7 @@ class TrajectoryConfig:
     centripetal_max: float = setting(0.7, Limits(0, 1, "a pull back to the start, as a fraction per step"))
     gaussian_shake_max: float = setting(10.0, Limits(0, 100, "step noise; DeblurGAN uses up to 10"))
     big_shake_prob_max: float = setting(0.2, Limits(0, 1, "a probability"))
-    exposures: tuple[float, ...] = setting((0.01, 0.1, 0.5, 1.0),
+    exposures: tuple[float, ...] = setting((0.1, 0.5, 1.0),
                                            Limits(0, 1, "fractions of the path a kernel integrates", low_open=True,
                                                   shape=LIST))
 

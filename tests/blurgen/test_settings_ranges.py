@@ -107,5 +107,5 @@ def test_readme_table_is_the_declared_ranges():
 def test_kernels_count_beyond_memory_says_how_much_it_would_take(tmp_path):
     r = _run("kernels", "--count", 10_000_000, "--out", tmp_path / "k.npz")
     assert r.exit_code == 2 and "Traceback" not in r.output, r.output
-    assert "10,000,000 kernels of 65x65 px need about" in r.output and "GiB of memory" in r.output
+    assert "10,000,000 kernels of 85x85 px need about" in r.output and "GiB of memory" in r.output
     assert not (tmp_path / "k.npz").exists()
