@@ -28,9 +28,9 @@ _LAZY_HELP = {
     "pairs": "Beam pipeline: real blurred/sharp pairs (GoPro, folders, RealBlur, side by side) to shards.",
     "video": "Beam pipeline: sharp video (files or frame folders) to frame-averaged blurred/sharp shards.",
     "inspect": "Check a shard folder (counts, CRCs) and draw a contact sheet.",
-    "fit": "Train a deblurring GAN on shards (python -m training.fit).",
-    "score": "Score a model or the blurry input: PSNR, SSIM, time (python -m training.score).",
-    "deblur": "Deblur photos with a trained model (python -m training.deblur).",
+    "fit": "Train a deblurring GAN on shards (needs: pip install 'blurgen[train]').",
+    "score": "Score a model or the blurry input: PSNR, SSIM, ... (needs: pip install 'blurgen[train]').",
+    "deblur": "Deblur photos with a trained model (needs: pip install 'blurgen[train]').",
 }
 
 
@@ -111,7 +111,8 @@ def _forwarding_command(name: str, module: str) -> click.Command:
                    help=f"Run `python -m {module}` (TensorFlow, replacing this process); all arguments pass through.")
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def forward(args):
-        run_module(module, list(args))
+        # training.cli checks the arguments (and answers --help) before it loads TensorFlow.
+        run_module("training.cli", [name, *args])
     return forward
 
 

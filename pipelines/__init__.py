@@ -8,3 +8,19 @@
 This package never imports TensorFlow: Examples are built with the ``tfrecord`` package's protos
 (see ARCHITECTURE.md, "the process boundary").
 """
+
+import logging as _logging
+
+
+class _QuietBigQueryClientWarning(_logging.Filter):
+    """Drops the warning Apache Beam logs on import when the BigQuery client (``apitools``) is
+    missing: no blurgen pipeline uses BigQuery, and it would otherwise open every command, even
+    ``--help``. With ``apache-beam[gcp]`` installed Beam does not log it at all."""
+
+    def filter(self, record: _logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("apitools not found")
+
+
+# Beam logs it through the root logger, once, while `import apache_beam` runs; this package is
+# always imported before any of its modules imports Beam.
+_logging.getLogger().addFilter(_QuietBigQueryClientWarning())

@@ -6,8 +6,8 @@ DeblurGAN's). The command line starts from a preset and overrides single fields:
     python -m training.fit --preset smoke --train 'demo-out/shards/*-train.tfrecord-*' --out runs/smoke
     python -m training.fit --preset deblurgan --train ... --out runs/dg --crop 128 --content-losses l1
 
-Adding a preset (issue 5's ``li2024``, ``densegan``) means adding an entry to ``PRESETS`` with
-:func:`register_preset`, and registering any new generator, critic or loss by name in the
+Adding a preset means adding an entry to ``PRESETS`` (or, like ``li2024`` and ``densegan``, to
+the TF-free :mod:`training.published`) with :func:`register_preset`, and registering any new generator, critic or loss by name in the
 registries of :mod:`training.networks` and :mod:`training.losses`; the fields below name them.
 Fields a new part needs and no old part uses go into ``extra`` (a tuple of ``(name, value)``
 pairs, read with :meth:`TrainConfig.get_extra`), or are added here with a default that keeps the
@@ -23,86 +23,80 @@ from typing import Any
 
 INITS = ("normal", "he", "glorot")
 
+def _field(default: Any, help: str) -> Any:
+    """A :class:`TrainConfig` field with its help text beside its default: ``fit --help`` and the
+    docs read both from here, so neither can drift from the setting."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Settings of one training run (DeblurGAN's values by default).
 
-    Networks:
-      generator: registry name in ``training.networks.GENERATORS`` ("resnet": DeblurGAN's ResNet).
-      gen_filters / gen_blocks / gen_norm / gen_dropout: width (first conv), residual blocks,
-        normalisation ("instance": no learned scale or shift, as DeblurGAN; "batch"; "none") and
-        dropout rate inside the blocks (DeblurGAN: 0.5).
-      gen_padding: padding of the generator's 7x7 and residual convolutions ("reflect", DeblurGAN's, or "zero").
-      gen_zero_init_output: start the last convolution at zero, so that thanks to the global skip the
-        untrained generator is the identity (DeblurGAN: False).
-      init / init_std: initial convolution weights of generator and critic: "normal" is
-        N(0, init_std) (DeblurGAN: 0.02), "he" He-normal, "glorot" Keras' default.
-      critic: registry name in ``training.networks.CRITICS`` ("patchgan": 70x70 PatchGAN).
-      critic_filters / critic_layers / critic_norm: width, strided layers (3 for 70x70), norm.
-    Losses:
-      adversarial: name in ``training.losses.ADVERSARIAL_LOSSES`` ("wgan-gp" or "bce").
-      adversarial_weight: weight of the generator's adversarial term (0 switches the critic off).
-      critic_steps: critic updates per generator update (WGAN-GP: 5).
-      gp_weight: gradient-penalty weight (WGAN-GP: 10).
-      content_losses / content_weights: names in ``training.losses.CONTENT_LOSSES`` and their weights
-        ("vgg19" is block3_conv3 feature MSE; "l1" the pixel L1).
-      vgg_weights: "imagenet", "random" (tests only) or a path to the no-top .h5 file.
-      lpips_weights: folder of converted LPIPS weights for the "lpips" content loss
-        (``python -m training.lpips convert``), or "random" (tests only).
-      diffaugment: DiffAugment policy applied to everything the critic sees, e.g.
-        "color,translation,cutout"; "" switches it off.
-    Optimiser and data:
-      lr, beta1, beta2: Adam (DeblurGAN: 1e-4, 0.5, 0.999), the same for generator and critic.
-      lr_decay_start / lr_decay_steps: the learning rate is ``lr`` until generator step
-        ``lr_decay_start``, then falls linearly to 0 over ``lr_decay_steps`` steps (DeblurGAN: 150
-        epochs constant, 150 decaying). -1 means half of the run (``epochs * steps_per_epoch``) for
-        the start and the rest of the run for the decay; ``lr_decay_steps`` 0 keeps ``lr`` constant.
-      batch, crop: batch size and square crop side in px (a multiple of 4).
-      shuffle_buffer, ignore_errors: examples in the shuffle buffer; skip and count corrupt records.
-    Run:
-      epochs, steps_per_epoch, checkpoint_every (steps), samples (images in the per-epoch PNG),
-      seed, mixed_precision, strategy ("default" or "mirrored").
+    Each field carries its help text (``dataclasses.fields(TrainConfig)[i].metadata["help"]``,
+    :func:`field_help`); ``python -m training.fit --help`` prints every field as a flag with that
+    text and its default.
     """
 
-    generator: str = "resnet"
-    gen_filters: int = 64
-    gen_blocks: int = 9
-    gen_norm: str = "instance"
-    gen_dropout: float = 0.5
-    gen_padding: str = "reflect"
-    gen_zero_init_output: bool = False
-    init: str = "normal"
-    init_std: float = 0.02
-    critic: str = "patchgan"
-    critic_filters: int = 64
-    critic_layers: int = 3
-    critic_norm: str = "instance"
-    adversarial: str = "wgan-gp"
-    adversarial_weight: float = 1.0
-    critic_steps: int = 5
-    gp_weight: float = 10.0
-    content_losses: tuple[str, ...] = ("vgg19",)
-    content_weights: tuple[float, ...] = (100.0,)
-    vgg_weights: str = "imagenet"
-    lpips_weights: str = ""
-    diffaugment: str = ""
-    lr: float = 1e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    lr_decay_start: int = -1
-    lr_decay_steps: int = -1
-    batch: int = 1
-    crop: int = 256
-    shuffle_buffer: int = 256
-    ignore_errors: bool = False
-    epochs: int = 300
-    steps_per_epoch: int = 1000
-    checkpoint_every: int = 1000
-    samples: int = 3
-    seed: int = 0
-    mixed_precision: bool = False
-    strategy: str = "default"
-    extra: tuple[tuple[str, Any], ...] = ()
+    # Networks
+    generator: str = _field("resnet", "generator architecture, a name in training.networks.GENERATORS: "
+                            "resnet (DeblurGAN's ResNet), li2024 (Li 2024's ResNet), dense (dense blocks)")
+    gen_filters: int = _field(64, "generator width: filters of its first convolution")
+    gen_blocks: int = _field(9, "residual (or dense) blocks of the generator")
+    gen_norm: str = _field("instance", "generator normalisation: instance (no learned scale or shift, as "
+                           "DeblurGAN), batch, or none")
+    gen_dropout: float = _field(0.5, "dropout rate inside the generator's blocks, 0 to below 1 (DeblurGAN: 0.5)")
+    gen_padding: str = _field("reflect", "padding of the generator's 7x7 and residual convolutions: reflect "
+                              "(DeblurGAN's) or zero")
+    gen_zero_init_output: bool = _field(False, "start the generator's last convolution at zero, so that with the "
+                                        "global skip the untrained generator is the identity")
+    init: str = _field("normal", "initial convolution weights of generator and critic: normal is "
+                       "N(0, --init-std), he is He-normal, glorot is Keras' default")
+    init_std: float = _field(0.02, "standard deviation of --init normal (DeblurGAN: 0.02)")
+    critic: str = _field("patchgan", "critic architecture, a name in training.networks.CRITICS: patchgan "
+                         "(70x70 PatchGAN at 3 layers), li2024 (Li 2024's 6 convolutions, logits)")
+    critic_filters: int = _field(64, "critic width: filters of its first convolution")
+    critic_layers: int = _field(3, "strided layers of the PatchGAN critic (3 gives 70x70 patches)")
+    critic_norm: str = _field("instance", "critic normalisation: instance, batch or none")
+    # Losses
+    adversarial: str = _field("wgan-gp", "adversarial loss, a name in training.losses.ADVERSARIAL_LOSSES: "
+                              "wgan-gp (Wasserstein with gradient penalty), bce (binary cross-entropy on the "
+                              "critic's logits) or bce-probs (on a critic that ends in a sigmoid)")
+    adversarial_weight: float = _field(1.0, "weight of the generator's adversarial term; 0 switches the critic off")
+    critic_steps: int = _field(5, "critic updates per generator update (WGAN-GP: 5)")
+    gp_weight: float = _field(10.0, "gradient-penalty weight of wgan-gp (WGAN-GP: 10)")
+    content_losses: tuple[str, ...] = _field(("vgg19",), "content losses, comma-separated names in "
+                                             "training.losses.CONTENT_LOSSES: vgg19 (VGG19 block3_conv3 feature "
+                                             "MSE), vgg16, l1 (pixel L1), lpips")
+    content_weights: tuple[float, ...] = _field((100.0,), "weights of --content-losses, comma-separated, one per loss")
+    vgg_weights: str = _field("imagenet", "VGG weights of the vgg16/vgg19 losses: imagenet (downloaded once), "
+                              "a path to the no-top .h5 file, or random (tests only)")
+    lpips_weights: str = _field("", "folder of converted LPIPS weights for the lpips loss (python -m "
+                                "training.lpips convert), or random (tests only)")
+    diffaugment: str = _field("", "DiffAugment policy applied to everything the critic sees, e.g. "
+                              "color,translation,cutout; empty switches it off")
+    # Optimiser and data
+    lr: float = _field(1e-4, "Adam learning rate of generator and critic (DeblurGAN: 1e-4)")
+    beta1: float = _field(0.5, "Adam beta1 (DeblurGAN: 0.5)")
+    beta2: float = _field(0.999, "Adam beta2 (DeblurGAN: 0.999)")
+    lr_decay_start: int = _field(-1, "generator step at which the learning rate starts to fall linearly to 0; "
+                                 "-1: half of the run (epochs x steps per epoch)")
+    lr_decay_steps: int = _field(-1, "steps over which the learning rate falls to 0; -1: the rest of the run, "
+                                 "0: keep it constant")
+    batch: int = _field(1, "batch size (the global batch, split over --strategy mirrored's devices)")
+    crop: int = _field(256, "side of the square training crops in px, a multiple of 4")
+    shuffle_buffer: int = _field(256, "examples in the shuffle buffer")
+    ignore_errors: bool = _field(False, "skip and count corrupt records instead of stopping")
+    # Run
+    epochs: int = _field(300, "epochs to train (a resumed run may raise it to go on)")
+    steps_per_epoch: int = _field(1000, "generator steps per epoch")
+    checkpoint_every: int = _field(1000, "steps between checkpoints (one is also written at the end)")
+    samples: int = _field(3, "images in each samples/epoch-NNN.png")
+    seed: int = _field(0, "seed of the weights, shuffles and crops")
+    mixed_precision: bool = _field(False, "train in mixed float16 (GPUs); the exported generator is float32")
+    strategy: str = _field("default", "distribution: default (one device) or mirrored (all local GPUs)")
+    extra: tuple[tuple[str, Any], ...] = _field((), "extra settings of parts added by later presets, "
+                                                "as NAME=JSON (repeatable)")
 
     def __post_init__(self) -> None:
         # Messages name the setting and its flag: users mostly meet them from the command line.
@@ -201,14 +195,26 @@ def register_preset(name: str, overrides: dict[str, Any], replace: bool = False)
 
 
 def _load_preset_modules() -> None:
-    """Import the optional modules that register more presets and parts (issue 5), if present."""
+    """Import the optional modules that register more presets and parts, if present."""
     import importlib
-    for mod in ("training.presets",):
+    for mod in ("training.published", "training.presets"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:
             if exc.name != mod:
                 raise
+
+
+def preset_names() -> list[str]:
+    """Every registered preset, without importing TensorFlow (for ``--help``): the published
+    systems' settings live in the TF-free :mod:`training.published`."""
+    import importlib
+    try:
+        importlib.import_module("training.published")
+    except ModuleNotFoundError as exc:
+        if exc.name != "training.published":
+            raise
+    return sorted(PRESETS)
 
 
 def preset(name: str) -> TrainConfig:
@@ -217,6 +223,32 @@ def preset(name: str) -> TrainConfig:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
     return TrainConfig(**PRESETS[name])
+
+
+def field_help(name: str) -> str:
+    """The help text of a :class:`TrainConfig` field."""
+    return TrainConfig.__dataclass_fields__[name].metadata["help"]
+
+
+def _show(value: Any) -> str:
+    """A default as it is typed on the command line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(_show(v) for v in value) if value else "none"
+    return repr(value) if value == "" else str(value)
+
+
+def presets_epilog() -> str:
+    """What each preset changes from the defaults, for the end of ``fit --help``."""
+    lines = ["presets (each changes these settings from the defaults above):"]
+    for name in preset_names():
+        changes = ", ".join(f"{flag_name(k)} {_show(v)}" for k, v in PRESETS[name].items() if k != "extra")
+        extra = dict(PRESETS[name].get("extra", ()))
+        if extra:
+            changes += (", " if changes else "") + ", ".join(f"--extra {k}={json.dumps(v)}" for k, v in extra.items())
+        lines.append(f"  {name}: {changes or 'nothing (the defaults are this preset)'}")
+    return "\n".join(lines)
 
 
 def flag_name(field_name: str) -> str:
@@ -237,23 +269,28 @@ def _parse_bool(text: str) -> bool:
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--field-name`` flag per field of :class:`TrainConfig` (default: the preset's value).
+    """One ``--field-name`` flag per field of :class:`TrainConfig`, with the field's help text and
+    default (a preset may change the default; the flag's own default stays None, so that only the
+    flags given on the command line override the preset or the saved run).
 
     Tuples take comma-separated values (``--content-losses vgg19,l1 --content-weights 100,1``);
     booleans take ``true``/``false`` (a bare ``--mixed-precision`` means true).
     Values are checked as they are parsed, so a bad one (``--crop abc``) stops with argparse's
     usage error naming the flag and what it expects (exit status 2).
     """
+    group = parser.add_argument_group("training settings (every TrainConfig field; a --preset changes some "
+                                      "defaults, listed at the end)")
     for f in dataclasses.fields(TrainConfig):
         flag = flag_name(f.name)
+        text = field_help(f.name).replace("%", "%%")
         if f.name == "extra":
-            parser.add_argument(flag, dest=f.name, action="append", default=None, metavar="NAME=JSON",
-                                help="an extra setting for parts added by later presets (repeatable)")
+            group.add_argument(flag, dest=f.name, action="append", default=None, metavar="NAME=JSON", help=text)
         elif isinstance(f.default, bool):
-            parser.add_argument(flag, dest=f.name, nargs="?", const=True, type=_parse_bool, default=None,
-                                metavar="true|false")
+            group.add_argument(flag, dest=f.name, nargs="?", const=True, type=_parse_bool, default=None,
+                               metavar="true|false", help=f"{text} (default: {_show(f.default)})")
         else:
-            parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), type=_flag_type(f))
+            group.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), type=_flag_type(f),
+                               help=f"{text} (default: {_show(f.default)})")
 
 
 def _flag_type(f: dataclasses.Field):

@@ -8,13 +8,11 @@ the tile size), blended with ramps so no seams show; see :mod:`training.inferenc
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 
 from blurgen.images import ImageError, read_image, write_image
-from training.inference import Restorer
 
 
 def output_paths(images: list[str], out: str) -> list[str]:
@@ -34,13 +32,9 @@ def output_paths(images: list[str], out: str) -> list[str]:
 
 
 def run(argv=None) -> list[str]:
-    p = argparse.ArgumentParser(prog="python -m training.deblur", description=__doc__.split("\n\n")[0])
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="input image files (PNG, JPEG, ...)")
-    p.add_argument("--model", required=True, help="run directory or .keras file (or 'identity')")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--tile", type=int, default=1536, help="images larger than this (px) on a side go in tiles of this side (a multiple of 4)")
-    p.add_argument("--overlap", type=int, default=128, help="tile overlap in px (a multiple of 4)")
-    args = p.parse_args(argv)
+    from training.cli import deblur_parser
+    args = deblur_parser().parse_args(argv)
+    from training.inference import Restorer  # TensorFlow: after the flags are checked
     destinations = output_paths(args.images, args.out)  # before the model loads: fail fast
     restorer = Restorer(args.model, tile=args.tile, overlap=args.overlap)
     os.makedirs(args.out, exist_ok=True)

@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from training import checkpoint, curves, data, tblog
-from training.config import PRESETS, TrainConfig, add_config_flags, config_from_args, flag_name, preset
+from training.config import TrainConfig, config_from_args, flag_name, preset
 from training.gan import DeblurGAN
 
 log = logging.getLogger("training.fit")
@@ -40,18 +40,10 @@ SUMMARY_FILE = "fit-summary.json"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m training.fit", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--train", required=True, help="glob(s) of training shards, comma-separated (gs:// works)")
-    p.add_argument("--val", help="glob(s) of validation shards (crops, like training)")
-    p.add_argument("--val-steps", type=int, default=10, help="validation batches per epoch")
-    p.add_argument("--out", required=True, help="run directory; rerun with the same one to resume")
-    p.add_argument("--preset", default=None, help=f"starting settings; {sorted(PRESETS)} and any registered later")
-    p.add_argument("--smoke", action="store_true", help="the same as --preset smoke")
-    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="Keras progress: 0 none, 1 bar, 2 a line per epoch")
-    p.add_argument("--log-every", type=int, default=20, help="steps between TensorBoard scalar writes")
-    add_config_flags(p)
-    return p.parse_args(argv)
+    """The flags of :func:`training.cli.fit_parser` (built without TensorFlow, so ``--help`` is instant
+    through ``blurgen fit``)."""
+    from training.cli import fit_parser
+    return fit_parser().parse_args(argv)
 
 
 # Settings a resumed run may change: they say how long to go on and what to write, not what is

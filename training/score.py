@@ -8,14 +8,13 @@ restored and of the blurry images, every image's scores and size, the warm per-i
 time (the first image is run once untimed, so tracing is not counted), and the path of a contact
 sheet PNG (rows of blurred | restored | sharp). :func:`score_pairs` computes it from any
 iterable of pairs; ``METRICS`` maps a metric's name to ``fn(sharp, test) -> float`` on uint8
-images, and more can be registered (issue 5: MS-SSIM, VIF, FSIM, and LPIPS with
-``--metrics psnr,ssim,lpips --lpips-weights DIR``; lower LPIPS is better) without changing the
+images (PSNR, SSIM, MS-SSIM, VIFp, FSIM, and LPIPS with ``--metrics psnr,ssim,lpips
+--lpips-weights DIR``; lower LPIPS is better), and more can be registered without changing the
 format. With ``--ignore-errors`` the report's ``"skipped"`` says what was skipped (undecodable
 records, and the shards cut short by corruption), and the printed summary says it too.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import posixpath
@@ -25,17 +24,37 @@ import time
 from typing import Callable, Iterable
 
 import numpy as np
-import tensorflow as tf
 
 from blurgen import preview
 from blurgen.images import encode_png
-from training import data, metrics
-from training.inference import Restorer
+from training import metrics
 
+# TensorFlow is imported by the functions that read shards or write files, not here, so that
+# `score --help` (training.cli) lists the metrics below without loading it.
 REPORT_FORMAT = "blurgen-score/1"
 MetricFn = Callable[[np.ndarray, np.ndarray], float]
-METRICS: dict[str, MetricFn] = {"psnr": metrics.psnr, "ssim": metrics.ssim}
-# MS-SSIM is registered by training.presets (training.metrics_extra); VIFp and FSIM on request.
+
+
+def _extra_metric(name: str) -> MetricFn:
+    """A metric of :mod:`training.metrics_extra`, imported on first use."""
+    def metric(sharp: np.ndarray, test: np.ndarray) -> float:
+        from training.metrics_extra import EXTRA_METRICS
+        return EXTRA_METRICS[name](sharp, test)
+    metric.__name__ = name
+    return metric
+
+
+def _lpips_needs_weights(sharp: np.ndarray, test: np.ndarray) -> float:
+    # LPIPS needs its weights, which only the caller knows: `--lpips-weights DIR` replaces this
+    # placeholder with `training.lpips.lpips_metric(DIR)` (see _metric_overrides).
+    from training.lpips import HOW_TO_GET
+    raise ValueError("the lpips metric needs weights: pass --lpips-weights DIR to python -m training.score. "
+                     + HOW_TO_GET.format(where="DIR"))
+
+
+METRICS: dict[str, MetricFn] = {"psnr": metrics.psnr, "ssim": metrics.ssim, "ms_ssim": _extra_metric("ms_ssim"),
+                                "vifp": _extra_metric("vifp"), "fsim": _extra_metric("fsim"),
+                                "lpips": _lpips_needs_weights}
 DEFAULT_METRICS = ("psnr", "ssim", "ms_ssim")
 
 
@@ -117,6 +136,7 @@ def shard_pairs(pattern: str, ignore_errors: bool = False, limit: int | None = N
     reading stopped) and ``shards`` (each shard cut short by corruption: the records read before
     the damage and the error; the rest of such a shard cannot be counted).
     """
+    from training import data
     files = data.list_shards(pattern)
     yielded, last = 0, -1
     for ex in data.iterate_checked(data.eval_dataset(files, ignore_errors), files):
@@ -135,6 +155,7 @@ def shard_pairs(pattern: str, ignore_errors: bool = False, limit: int | None = N
 
 def write_report(report: dict, sheet: list, out: str) -> dict:
     """Write ``out`` (JSON) and the contact sheet beside it (``<out stem>-sheet.png``)."""
+    import tensorflow as tf
     folder = posixpath.dirname(out)
     if folder:
         tf.io.gfile.makedirs(folder)
@@ -150,6 +171,7 @@ def write_report(report: dict, sheet: list, out: str) -> dict:
 
 def load_report(path: str) -> dict:
     """Read a report written by :func:`write_report` (checks its format)."""
+    import tensorflow as tf
     with tf.io.gfile.GFile(path) as f:
         report = json.load(f)
     if report.get("format") != REPORT_FORMAT:
@@ -158,18 +180,9 @@ def load_report(path: str) -> dict:
 
 
 def run(argv=None) -> dict:
-    p = argparse.ArgumentParser(prog="python -m training.score", description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", required=True, help="run directory, .keras file, or 'identity' (scores the blurry input)")
-    p.add_argument("--data", required=True, help="glob(s) of test shards (gs:// works)")
-    p.add_argument("--out", required=True, help="report .json; the contact sheet goes beside it")
-    p.add_argument("--limit", type=int, default=None, help="score only the first N pairs")
-    p.add_argument("--tile", type=int, default=1536, help="images larger than this (px) on a side go in tiles of this side")
-    p.add_argument("--overlap", type=int, default=128, help="tile overlap in px")
-    p.add_argument("--ignore-errors", action="store_true", help="skip the rest of a corrupt shard instead of stopping")
-    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS), help=f"comma-separated; registered: {sorted(METRICS)}")
-    p.add_argument("--lpips-weights", default=None, metavar="DIR",
-                   help="converted LPIPS weights (python -m training.lpips convert), needed by --metrics lpips")
-    args = p.parse_args(argv)
+    from training.cli import score_parser
+    args = score_parser().parse_args(argv)
+    from training.inference import Restorer  # TensorFlow: after the flags are checked
     names = [m for m in args.metrics.split(",") if m]
     extra = _metric_overrides(names, args.lpips_weights)
     restorer = Restorer(args.model, tile=args.tile, overlap=args.overlap)

@@ -1,0 +1,141 @@
+"""The trainer's command lines, built without TensorFlow: ``fit``, ``score`` and ``deblur``.
+
+Each parser is made here from the one home of its settings (``fit``'s flags from
+:class:`training.config.TrainConfig`, its presets from ``PRESETS``, ``score``'s metrics from
+``training.score.METRICS``), and nothing here imports TensorFlow, so ``--help`` and usage errors
+come at once and quietly. ``blurgen fit|score|deblur ARGS`` becomes ``python -m training.cli
+NAME ARGS`` (exec): this module checks the arguments first, then imports the command's module
+(TensorFlow) and runs its ``main``. Where TensorFlow or Keras is not installed, it says which
+extra to install in one line::
+
+    error: blurgen fit needs TensorFlow and Keras: pip install 'blurgen[train]'
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import textwrap
+
+from training import config
+
+TRAIN_EXTRA = "pip install 'blurgen[train]'"
+# The packages of the train extra: a command that misses one of them says to install the extra.
+_TRAIN_PACKAGES = ("tensorflow", "keras", "tensorboard", "h5py")
+_MODULES = {"fit": "training.fit", "score": "training.score", "deblur": "training.deblur"}
+# Where the process was started by the ``blurgen`` command, the usage lines say ``blurgen NAME``.
+_invoked_as: dict[str, str] = {}
+
+
+def prog(name: str) -> str:
+    """The command as the user typed it: ``blurgen fit`` or ``python -m training.fit``."""
+    return _invoked_as.get(name, f"python -m {_MODULES[name]}")
+
+
+def _wrap(text: str, indent: str = "") -> str:
+    """Each line of ``text`` wrapped to 79 columns, continuation lines indented by ``indent``."""
+    return "\n".join(textwrap.fill(line, 79, subsequent_indent=indent, break_on_hyphens=False) for line in text.split("\n"))
+
+
+def _parser(name: str, description: str, epilog: str | None = None) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(prog=prog(name), description=_wrap(description),
+                                   epilog=epilog and _wrap(epilog, "      "),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def fit_parser() -> argparse.ArgumentParser:
+    """``fit``'s flags: the run's own, then one per :class:`~training.config.TrainConfig` field."""
+    names = config.preset_names()
+    p = _parser("fit", "Train a deblurring GAN on blurgen shards, with checkpoints, resume, curves and samples.\n"
+                f"Needs the train extra ({TRAIN_EXTRA}).", config.presets_epilog())
+    p.add_argument("--train", required=True, help="glob(s) of training shards, comma-separated (gs:// works)")
+    p.add_argument("--val", help="glob(s) of validation shards, scored on crops like training (default: none)")
+    p.add_argument("--val-steps", type=int, default=10, help="validation batches per epoch (default: %(default)s)")
+    p.add_argument("--out", required=True, help="run folder; run again with the same one to resume")
+    p.add_argument("--preset", default=None, metavar="NAME",
+                   help=f"starting settings, one of: {', '.join(names)} (default: deblurgan, or the saved run's "
+                        "settings when resuming); the flags below override single settings")
+    p.add_argument("--smoke", action="store_true", help="the same as --preset smoke")
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                   help="Keras progress: 0 none, 1 a bar, 2 a line per epoch (default: %(default)s)")
+    p.add_argument("--log-every", type=int, default=20,
+                   help="steps between TensorBoard scalar writes (default: %(default)s)")
+    config.add_config_flags(p)
+    return p
+
+
+def score_parser() -> argparse.ArgumentParser:
+    """``score``'s flags; ``--metrics`` lists every registered metric."""
+    from training.score import DEFAULT_METRICS, METRICS
+    p = _parser("score", "Score a model, or the blurry input itself, on whole test images: the mean of each metric "
+                "on the restored and on the blurry images, per-image scores, time per image, and a contact sheet.\n"
+                f"Needs the train extra ({TRAIN_EXTRA}); --metrics vifp needs the metrics extra "
+                "(pip install 'blurgen[metrics]').")
+    p.add_argument("--model", required=True, help="run folder, .keras file, or 'identity' (scores the blurry input)")
+    p.add_argument("--data", required=True, help="glob(s) of test shards (gs:// works)")
+    p.add_argument("--out", required=True, help="report .json; the contact sheet goes beside it (<name>-sheet.png)")
+    p.add_argument("--limit", type=int, default=None, help="score only the first N pairs (default: all)")
+    p.add_argument("--tile", type=int, default=1536,
+                   help="images larger than this (px) on a side go in tiles of this side (default: %(default)s)")
+    p.add_argument("--overlap", type=int, default=128, help="tile overlap in px (default: %(default)s)")
+    p.add_argument("--ignore-errors", action="store_true", help="skip the rest of a corrupt shard instead of stopping")
+    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
+                   help=f"comma-separated, any of: {', '.join(sorted(METRICS))} (default: %(default)s); "
+                        "lpips needs --lpips-weights; lower LPIPS is better, higher is better for the rest")
+    p.add_argument("--lpips-weights", default=None, metavar="DIR",
+                   help="converted LPIPS weights (python -m training.lpips convert), needed by --metrics lpips")
+    return p
+
+
+def deblur_parser() -> argparse.ArgumentParser:
+    p = _parser("deblur", "Deblur photos of any size with a trained generator; each output is a PNG named after "
+                f"its input.\nNeeds the train extra ({TRAIN_EXTRA}).")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="input image files (PNG, JPEG, ...)")
+    p.add_argument("--model", required=True, help="run folder or .keras file (or 'identity')")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--tile", type=int, default=1536,
+                   help="images larger than this (px) on a side go in tiles of this side, a multiple of 4 "
+                        "(default: %(default)s)")
+    p.add_argument("--overlap", type=int, default=128, help="tile overlap in px, a multiple of 4 (default: %(default)s)")
+    return p
+
+
+PARSERS = {"fit": fit_parser, "score": score_parser, "deblur": deblur_parser}
+
+
+def missing_extra(exc: ModuleNotFoundError, command: str) -> str | None:
+    """The one-line error for a command whose train-extra package is missing, else None."""
+    top = (exc.name or "").split(".")[0]
+    if top not in _TRAIN_PACKAGES:
+        return None
+    return f"error: {command} needs TensorFlow and Keras ({top} is not installed): {TRAIN_EXTRA}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m training.cli NAME ARGS``: check ``ARGS`` with ``NAME``'s parser (``--help`` and
+    usage errors end here, before TensorFlow loads), then run ``training.NAME``'s ``main``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in PARSERS:
+        print(f"usage: python -m training.cli {{{','.join(PARSERS)}}} ARGS...", file=sys.stderr)
+        return 2
+    name, args = argv[0], argv[1:]
+    _invoked_as[name] = f"blurgen {name}"
+    PARSERS[name]().parse_args(args)
+    # TensorFlow's start-up notes (oneDNN, CPU instructions) say nothing a user can act on.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    try:
+        module = importlib.import_module(_MODULES[name])
+    except ModuleNotFoundError as exc:
+        message = missing_extra(exc, f"blurgen {name}")
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 1
+    return module.main(args)
+
+
+if __name__ == "__main__":
+    # Run the importable module, so that the usage line set in main() is the one the commands read.
+    from training.cli import main as _main
+    sys.exit(_main())
