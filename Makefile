@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.blurgen-installed
 OUT ?= demo-out
 
-.PHONY: demo test setup clean bench
+.PHONY: demo test setup clean bench test-readers test-python check-wheel
 
 setup: $(STAMP)
 
@@ -22,6 +22,19 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q tests/blurgen tests/pipelines
 	$(PY) -m pytest -q tests/training
+
+# The readers outside TensorFlow (PyTorch, Hugging Face datasets), in .venv-torch (made once).
+test-readers:
+	PYTHON=$(PYTHON) bash .ci/readers.sh
+
+# The TF-free tests under another Python version of the claimed range (make test-python PY_VERSION=3.13).
+PY_VERSION ?= 3.10
+test-python:
+	bash .ci/other_python.sh $(PY_VERSION)
+
+# Build the wheel, install it in a fresh venv outside the repository, run the README's commands.
+check-wheel:
+	PYTHON=$(PYTHON) bash .ci/check_wheel.sh
 
 # The whole job on the sample photos, on the local runner: kernels and panels, shards, a tiny model
 # fitted and scored on the held-out split beside the blurry input.
@@ -43,4 +56,4 @@ bench: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/bench_training.py
 
 clean:
-	rm -rf $(OUT) build *.egg-info
+	rm -rf $(OUT) build dist *.egg-info

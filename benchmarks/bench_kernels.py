@@ -3,7 +3,7 @@
 Run: .venv/bin/python benchmarks/bench_kernels.py
 
 DeblurGAN's reference generator makes 7.8 kernels per second on this kind of machine
-(FACTS.md: 7.8 ms per trajectory, 121 ms per PSF in a Python loop); the aim is at least
+(ARCHITECTURE.md, measured facts: 7.8 ms per trajectory, 121 ms per PSF in a Python loop); the aim is at least
 2,000 per second batched. All kernels use DeblurGAN's settings (2000 samples, 60 px path).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 from blurgen import sample_kernels  # noqa: E402
 from _timing import median_seconds  # noqa: E402
 
-DEBLURGAN_PER_SECOND = 7.8  # FACTS.md, measured on this kind of machine
+DEBLURGAN_PER_SECOND = 7.8  # ARCHITECTURE.md (measured facts), on this kind of machine
 
 
 def main() -> None:

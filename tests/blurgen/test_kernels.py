@@ -61,7 +61,7 @@ def test_scalar_and_vector_walks_agree():
 
 
 def test_kernel_size_statistics_match_deblurgan_scale():
-    # FACTS.md, DeblurGAN's generator (60 px paths): support bounding box median 17 px (p95 32) at
+    # ARCHITECTURE.md (measured facts), DeblurGAN's generator (60 px paths): support bounding box median 17 px (p95 32) at
     # full exposure, median 13 px (p95 27) over the exposures its dataset script uses (1/10, 1/2, 1).
     deblurgan = TrajectoryConfig(max_length=60.0, canvas=64)
     full = blurgen.sample_kernels(400, np.random.default_rng(11),
