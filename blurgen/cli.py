@@ -194,7 +194,7 @@ def kernels(count, seed, out, preview, **kwargs):
         from blurgen.preview import kernel_gallery
 
         shown = ks[:_GALLERY_MOST]  # a gallery of every kernel of a large file would be gigabytes
-        write_image(preview, kernel_gallery(shown))
+        write_image(preview, kernel_gallery(shown, [p["family"] for p in params[:_GALLERY_MOST]]))
         click.echo(f"wrote a gallery of {len(shown)} kernels to {preview}")
 
 
@@ -280,6 +280,20 @@ def _panel_paths(files: list[tuple[str, str]], out: str, variants: int) -> list[
     return [(name, _panel_path(out, name, v)) for name, _ in files for v in range(variants)]
 
 
+def _panel_title(name: str, variant: int, seed: int, params: dict) -> list[str]:
+    """The two title lines of a preview panel: which photo and draw, and the camera's draws."""
+    kernel = params.get("kernel", {})
+    drawn = ", ".join(f"{k} {kernel[k]:.3g}" for k in ("exposure", "length", "radius") if k in kernel)
+    linear = params.get("linear")
+    camera = "blurred in stored values" if linear == "none" else f"blurred in linear light ({linear})"
+    camera += f", noise {params.get('noise')}"
+    if "full_well" in params:
+        camera += f" (full well {params['full_well']:.0f} e-, read {params['read_noise']:.4f})"
+    if params.get("jpeg_quality") is not None:
+        camera += f", JPEG q{params['jpeg_quality']}"
+    return [f"{name}, variant {variant}, seed {seed}", f"{drawn + '; ' if drawn else ''}{camera}"]
+
+
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder for the panels.")
@@ -287,8 +301,9 @@ def _panel_paths(files: list[tuple[str, str]], out: str, variants: int) -> list[
 @click.option("--variants", type=click.IntRange(1), default=2, show_default=True)
 @degradation_options
 def preview(sources, out, seed, variants, **kwargs):
-    """Blur each photo in SOURCES (files or folders) and write sharp | blurred | kernel panels."""
-    from blurgen.degradation import degrade
+    """Blur each photo in SOURCES (files or folders) and write sharp | blurred | kernel panels,
+    titled with the photo, the variant and what was drawn (kernel family and size, exposure, noise)."""
+    from blurgen.degradation import degrade_with_params
     from blurgen.images import ImageError, read_image, write_image
     from blurgen.preview import pair_panel
     from blurgen.seeding import example_rng
@@ -311,8 +326,10 @@ def preview(sources, out, seed, variants, **kwargs):
             continue
         for v in range(variants):
             # Seeded by the name, as the pipelines seed a photo by its name under --src.
-            blurred, kernel = degrade(image, example_rng(seed, name, v), cfg)
-            write_image(_panel_path(out, name, v), pair_panel(image, blurred, kernel))
+            result = degrade_with_params(image, example_rng(seed, name, v), cfg)
+            write_image(_panel_path(out, name, v), pair_panel(image, result.blurred, result.kernel,
+                                                              title=_panel_title(name, v, seed, result.params),
+                                                              family=result.params["kernel"].get("family")))
             written += 1
     click.echo(f"{len(files)} inputs = {len(files) - skipped} used + {skipped} skipped; "
                f"wrote {written} panels to {out}")

@@ -1,7 +1,10 @@
 """Pictures for people: kernel galleries, rows of images, contact sheets (RGB uint8 arrays).
 
-The one home of the picture helpers: ``blurgen preview``, ``blurgen inspect --sheet`` (pipelines)
-and the trainer's contact sheets all lay their images out with these functions.
+The one home of the picture helpers: ``blurgen kernels --preview``, ``blurgen preview``,
+``blurgen inspect --sheet`` (pipelines) and the trainer's sample pictures and contact sheets all
+lay out and label their images with these functions. Every picture says what it shows: column
+titles, a caption per row or tile (key, kernel family and size, scores) and a title, in text
+that reads at 100 % zoom (OpenCV's Hershey font, capitals about 11 px high, light on dark).
 
 Kernels are drawn on a black background, each scaled to its own maximum (square root, so faint
 tails show) and enlarged with nearest-neighbour sampling so single pixels stay visible.
@@ -15,6 +18,11 @@ import numpy as np
 
 GAP = 4
 BACKGROUND = 40
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+TEXT_SCALE = 0.5  # capitals about 11 px high
+TEXT_COLOUR = (235, 235, 235)
+LINE = 20  # px per line of text
+SUPPORT_LEVEL = 0.01  # a kernel's size: the bounding box of its values above 1 % of its peak
 
 
 def as_rgb(img: np.ndarray) -> np.ndarray:
@@ -26,10 +34,14 @@ def as_rgb(img: np.ndarray) -> np.ndarray:
 
 
 def fit_height(img: np.ndarray, height: int) -> np.ndarray:
-    """Scale an image to ``height`` px, keeping its aspect ratio; RGB uint8 out."""
+    """Scale an image to ``height`` px, keeping its aspect ratio; RGB uint8 out. A whole-number
+    enlargement repeats pixels (nearest neighbour), so a small crop's sharpness can be judged."""
     h, w = img.shape[:2]
     width = max(1, round(w * height / h))
-    interpolation = cv2.INTER_AREA if height <= h else cv2.INTER_LINEAR
+    if height > h and height % h == 0:
+        interpolation = cv2.INTER_NEAREST
+    else:
+        interpolation = cv2.INTER_AREA if height <= h else cv2.INTER_LINEAR
     return cv2.resize(as_rgb(img), (width, height), interpolation=interpolation)
 
 
@@ -85,13 +97,117 @@ def grid(tiles: list[np.ndarray], cols: int, gap: int = GAP, background: int = B
     return out
 
 
-def kernel_gallery(kernels: np.ndarray, cols: int = 8, tile: int = 96) -> np.ndarray:
-    """A grid of kernels (n, k, k) as one RGB uint8 image."""
-    return grid([kernel_tile(k, tile) for k in kernels], cols)
+# ---- text -------------------------------------------------------------------------------------
+
+def text_width(text: str, scale: float = TEXT_SCALE) -> int:
+    """Width in px of ``text`` as :func:`caption` draws it."""
+    return cv2.getTextSize(text, FONT, scale, 1)[0][0]
+
+
+def shorten(text: str, width: int, scale: float = TEXT_SCALE) -> str:
+    """``text``, cut in the middle with ``...`` until it fits ``width`` px (its ends say most)."""
+    if text_width(text, scale) <= width:
+        return text
+    keep = len(text)
+    while keep > 1:
+        keep -= 1
+        cut = text[:(keep + 1) // 2] + "..." + text[len(text) - keep // 2:]
+        if text_width(cut, scale) <= width:
+            return cut
+    return "..."
+
+
+def caption(lines: list[str], width: int, scale: float = TEXT_SCALE, centre: bool = False) -> np.ndarray:
+    """A band ``width`` px wide with one line of light text per entry of ``lines`` (shortened to fit)."""
+    band = np.full((LINE * len(lines) + 6, width, 3), BACKGROUND, np.uint8)
+    for i, line in enumerate(lines):
+        text = shorten(line, width - 8, scale)
+        x = (width - text_width(text, scale)) // 2 if centre else 4
+        cv2.putText(band, text, (x, LINE * (i + 1)), FONT, scale, TEXT_COLOUR, 1, cv2.LINE_AA)
+    return band
+
+
+def titled(image: np.ndarray, lines: list[str], scale: float = TEXT_SCALE) -> np.ndarray:
+    """``image`` under a caption of ``lines`` (widened to the caption's text if that is wider)."""
+    width = max(image.shape[1], *(text_width(t, scale) + 8 for t in lines))
+    pad = np.full((image.shape[0], width - image.shape[1], 3), BACKGROUND, np.uint8)
+    return np.concatenate([caption(lines, width, scale), np.concatenate([image, pad], axis=1)], axis=0)
+
+
+# ---- labelled layouts ----------------------------------------------------------------------------
+
+def support_size(kernel: np.ndarray, level: float = SUPPORT_LEVEL) -> tuple[int, int]:
+    """``(height, width)`` of the bounding box of the kernel's values above ``level`` x its peak."""
+    k = np.asarray(kernel, dtype=np.float32)
+    ys, xs = np.nonzero(k > level * float(k.max()))
+    if ys.size == 0:
+        return 0, 0
+    return int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)
+
+
+def kernel_label(kernel: np.ndarray | None, family: str | None = None, tile: int | None = None,
+                 min_canvas: int = 33) -> str:
+    """``"trajectory kernel, 17x13 px (x7.8)"``: family (where known), size (:func:`support_size`)
+    and, given the ``tile`` side of :func:`kernel_tile`, how much the tile enlarges it."""
+    if kernel is None or np.size(kernel) == 0:
+        return "no kernel (real blur)"
+    h, w = support_size(kernel)
+    text = f"{family + ' ' if family else ''}kernel, {w}x{h} px"
+    if tile:
+        text += f" (x{tile / max(min_canvas, *np.shape(kernel)):.1f})"
+    return text
+
+
+def sheet(column_titles: list[str], rows: list[list[np.ndarray]], height: int,
+          row_captions: list[list[str]] | None = None) -> np.ndarray:
+    """A contact sheet: ``column_titles`` on top, then each row of images scaled to ``height`` px
+    and centred in columns as wide as their widest image, each row under its caption lines."""
+    scaled = [[fit_height(img, height) for img in r] for r in rows]
+    widths = [max(r[c].shape[1] for r in scaled) for c in range(len(column_titles))]
+    total = sum(widths) + GAP * (len(widths) + 1)
+
+    def cells(r: list[np.ndarray]) -> np.ndarray:
+        out = np.full((height, total, 3), BACKGROUND, np.uint8)
+        x = GAP
+        for img, w in zip(r, widths):
+            left = x + (w - img.shape[1]) // 2
+            out[:, left:left + img.shape[1]] = img
+            x += w + GAP
+        return out
+
+    header = np.full((LINE + 6, total, 3), BACKGROUND, np.uint8)
+    x = GAP
+    for title, w in zip(column_titles, widths):
+        header[:, x:x + w] = caption([title], w, TEXT_SCALE + 0.05, centre=True)
+        x += w + GAP
+    parts = [header]
+    for i, r in enumerate(scaled):
+        if row_captions is not None:
+            parts.append(caption(row_captions[i], total))
+        parts += [cells(r), np.full((GAP, total, 3), BACKGROUND, np.uint8)]
+    return np.concatenate(parts, axis=0)
+
+
+def kernel_gallery(kernels: np.ndarray, families: list[str] | None = None, cols: int = 8,
+                   tile: int = 128) -> np.ndarray:
+    """A titled grid of kernels (n, k, k), each tile captioned with its number, family and size."""
+    kernels = np.asarray(kernels)
+    tiles = []
+    for i, k in enumerate(kernels):
+        h, w = support_size(k)
+        family = families[i] if families is not None else None
+        lines = [f"#{i} {family}" if family else f"#{i}", f"{w}x{h} px"]
+        tiles.append(np.concatenate([kernel_tile(k, tile), caption(lines, tile, 0.42)], axis=0))
+    title = [f"{len(kernels)} blur kernels on a {kernels.shape[2]}x{kernels.shape[1]} px canvas, "
+             "brightness = sqrt(weight / peak)", f"size: the box around values above "
+             f"{SUPPORT_LEVEL:.0%} of the peak"]
+    return titled(grid(tiles, cols), title)
 
 
 def pair_panel(sharp: np.ndarray, blurred: np.ndarray, kernel: np.ndarray | None = None,
-               height: int = 256) -> np.ndarray:
-    """sharp | blurred | kernel side by side at ``height`` px, RGB uint8 (the kernel tile is grey
-    where there is no kernel)."""
-    return row([sharp, blurred, kernel_tile(kernel, height)], height)
+               height: int = 256, title: list[str] | None = None, family: str | None = None) -> np.ndarray:
+    """sharp | blurred | kernel side by side at ``height`` px under column titles (the kernel's
+    family and size), with ``title`` lines above; RGB uint8. A real pair's kernel tile is grey."""
+    rows = [[sharp, blurred, kernel_tile(kernel, height)]]
+    panel = sheet(["sharp", "blurred", kernel_label(kernel, family, height)], rows, height)
+    return titled(panel, title) if title else panel

@@ -1,21 +1,25 @@
 """A contact sheet: a few pairs of a dataset, one row each: sharp | blurred | kernel.
 
-The layout is blurgen's one picture code (:mod:`blurgen.preview`): each row is a
-``pair_panel``, the rows are stacked; a real pair (no kernel) gets a grey kernel tile.
+The pairs come from distinct sources where the split has enough (a dataset holds several
+variants of each photo, which would otherwise fill the sheet with one photo), taken from the
+shards in turn. The layout is blurgen's one picture code (:mod:`blurgen.preview`): column titles,
+a caption per row (key, source, kernel family and size), a title naming the dataset and split;
+a real pair (no kernel) gets a grey kernel tile.
 """
 from __future__ import annotations
 
-import itertools
 
 from apache_beam.io.filesystems import FileSystems
 
 from blurgen import preview, safety, schema
+from blurgen.preview import kernel_label
 from blurgen.images import decode_image, encode_png
 from pipelines import guard, inputs, metadata
 from pipelines.examples import decode_example
 from pipelines.inspection import iter_examples, shard_paths
 
-ROW = 160  # px, the height of one row
+ROW = 192  # px, the height of one row
+SCAN_PER_ROW = 200  # records looked at per row wanted, at most, while looking for distinct sources
 
 
 def check_sheet_path(out: str, sheet_path: str) -> None:
@@ -30,8 +34,55 @@ def check_sheet_path(out: str, sheet_path: str) -> None:
     safety.check_outputs([(sheet_path, "--sheet")], dataset, "write the contact sheet somewhere else")
 
 
+def _round_robin(paths: list[str]):
+    """The records of ``paths`` one shard at a time in turn: the first of each, the second, ..."""
+    streams = [iter_examples(p) for p in paths]
+    while streams:
+        for stream in list(streams):
+            data = next(stream, None)
+            if data is None:
+                streams.remove(stream)
+            else:
+                yield data
+
+
+def pick_examples(paths: list[str], count: int) -> list[dict]:
+    """Up to ``count`` decoded examples of distinct sources, in the order met, looking at no more
+    than ``SCAN_PER_ROW * count`` records; short of distinct sources, other variants fill the rest."""
+    chosen: list[dict] = []
+    spare: list[tuple[int, int, dict]] = []  # (how many of its source came before, order met, example)
+    per_source: dict[str, int] = {}
+    for seen, data in enumerate(_round_robin(paths)):
+        if len(chosen) == count or seen >= SCAN_PER_ROW * count:
+            break
+        ex = decode_example(data)
+        n = per_source.get(ex[schema.SOURCE], 0)
+        per_source[ex[schema.SOURCE]] = n + 1
+        if n == 0:
+            chosen.append(ex)
+        elif n <= count:
+            spare.append((n, seen, ex))
+    # Short of sources: the second variant of each source in turn, then the third, ...
+    return chosen + [ex for _, _, ex in sorted(spare, key=lambda t: t[:2])][:count - len(chosen)]
+
+
+def _family(params: dict) -> str | None:
+    """The kernel family recorded in a pair's parameters (synth keeps them under ``degrade``)."""
+    for where in (params.get("degrade") or {}, params):
+        kernel = where.get("kernel")
+        if isinstance(kernel, dict) and "family" in kernel:
+            return kernel["family"]
+    return None
+
+
+def _row_caption(ex: dict) -> list[str]:
+    return [f"{ex[schema.KEY]}, {ex[schema.WIDTH]}x{ex[schema.HEIGHT]} px",
+            f"from {ex[schema.SOURCE]}; {kernel_label(ex[schema.KERNEL], _family(ex[schema.PARAMS]))}"]
+
+
 def write_sheet(out: str, sheet_path: str, count: int, split: str | None = None) -> int:
-    """Draw the first ``count`` records of ``split`` (default: train, else the first split); returns how many.
+    """Draw ``count`` pairs of ``split`` (default: train, else the first split), from distinct
+    sources where there are enough; returns how many.
 
     Raises:
       ValueError: the dataset has no such split, or the split has no records.
@@ -44,11 +95,14 @@ def write_sheet(out: str, sheet_path: str, count: int, split: str | None = None)
         raise ValueError(f"{out}: the dataset has no split {split!r}; pass --split with one of {names}")
     split = split or ("train" if "train" in names else names[0])
     paths = [p for s, p, _ in shard_paths(out, info) if s == split]
-    examples = itertools.islice((decode_example(d) for p in paths for d in iter_examples(p)), count)
-    rows = [preview.pair_panel(decode_image(ex[schema.SHARP], ex[schema.KEY]),
-                               decode_image(ex[schema.BLURRED], ex[schema.KEY]), ex[schema.KERNEL], ROW)
-            for ex in examples]
-    if not rows:
+    examples = pick_examples(paths, count)
+    if not examples:
         raise ValueError(f"{out}: split {split!r} has no records to draw")
-    inputs.write_bytes(sheet_path, encode_png(preview.stack(rows)))
+    rows = [[decode_image(ex[schema.SHARP], ex[schema.KEY]), decode_image(ex[schema.BLURRED], ex[schema.KEY]),
+             preview.kernel_tile(ex[schema.KERNEL], ROW)] for ex in examples]
+    picture = preview.sheet(["sharp", "blurred", "kernel"], rows, ROW,
+                            [_row_caption(ex) for ex in examples])
+    distinct = len({ex[schema.SOURCE] for ex in examples})
+    title = [f"dataset {info['name']!r} in {out}: split {split}, {len(examples)} pairs from {distinct} distinct sources"]
+    inputs.write_bytes(sheet_path, encode_png(preview.titled(picture, title)))
     return len(rows)

@@ -11,10 +11,15 @@ into ``--out``:
 * ``comparison.md`` and ``comparison.json``: one row per report (mean of every metric on the
   restored images, median warm seconds per image, image count) under one row for the blurry
   input itself (the baseline every report carries);
-* ``comparison.png``: the first ``--images`` test images as rows of blurred | each model's
-  restoration | sharp, with the column names on top. The restorations are recomputed with each
+* ``comparison.png``: ``--images`` test images (of distinct sources where there are enough) as
+  rows of blurred | each model's restoration | sharp, with the column names on top and each row
+  captioned with its key and every model's PSNR. The restorations are recomputed with each
   report's ``model`` on each report's ``data`` (override with ``--data``), since reports keep
-  only scores; ``--no-picture`` skips this.
+  only scores; ``--no-picture`` skips this;
+* ``comparison-curves.png``: the training curves of the compared runs in one picture, one line
+  per run (PSNR, content loss and learning rate against the step, from each run folder's
+  ``metrics.csv``, which ``fit`` writes; validation where the run had it). Runs without a
+  ``metrics.csv`` (``identity``, a bare ``.keras`` file) are left out and named.
 Column names are the run folders' names unless ``--names`` gives them.
 """
 from __future__ import annotations
@@ -26,7 +31,6 @@ import os
 import posixpath
 import sys
 
-import cv2
 import numpy as np
 
 from blurgen import preview, safety
@@ -77,27 +81,37 @@ def markdown(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def side_by_side(rows: list[list[np.ndarray]], labels: list[str], height: int = 192) -> np.ndarray:
-    """RGB uint8 grid: one row per image, every panel scaled to ``height`` and centred in a column
-    as wide as the widest panel (4 px white gaps), the labels on top of their columns."""
-    scaled = [[preview.fit_height(p, height) for p in panels] for panels in rows]
-    col_w = max(p.shape[1] for row in scaled for p in row) + 4
+def side_by_side(rows: list[list[np.ndarray]], labels: list[str], height: int = 256,
+                 captions: list[list[str]] | None = None) -> np.ndarray:
+    """RGB uint8 sheet (:func:`blurgen.preview.sheet`): one row per image under its caption, every
+    panel scaled to ``height`` and centred in its column, the labels on top of their columns."""
+    return preview.sheet(labels, rows, height, captions)
 
-    def cell(p):
-        left = (col_w - 4 - p.shape[1]) // 2
-        return np.pad(p, ((0, 4), (left, col_w - p.shape[1] - left), (0, 0)), constant_values=255)
 
-    header = np.full((28, col_w * len(labels), 3), 255, np.uint8)
-    for i, label in enumerate(labels):
-        cv2.putText(header, label[:28], (i * col_w + 4, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    return np.concatenate([header, *[np.concatenate([cell(p) for p in row], axis=1) for row in scaled]], axis=0)
+def picture_keys(keys: list[str], count: int) -> list[str]:
+    """``count`` keys for the picture, of distinct source images first (``training.score.source_of``)."""
+    from training.score import source_of
+    firsts = list({source_of(k): k for k in reversed(keys)}.values())[::-1]
+    return (firsts + [k for k in keys if k not in firsts])[:count]
+
+
+def row_captions(reports: list[dict], names: list[str], keys: list[str]) -> list[list[str]]:
+    """Per picture row: its key, and each model's PSNR beside the blurry input's."""
+    by_key = [{im["key"]: im for im in r["images"]} for r in reports]
+    out = []
+    for key in keys:
+        first = by_key[0][key]
+        scores = [f"{n} {b[key]['restored'].get('psnr', math.nan):.2f}" for n, b in zip(names, by_key)]
+        out.append([f"{key}: PSNR (dB) blurry {first['blurry'].get('psnr', math.nan):.2f}, " + ", ".join(scores)])
+    return out
 
 
 def restorations(reports: list[dict], keys: list[str], count: int, data_glob: str | None) -> list[list[np.ndarray]]:
-    """Rows of [blurred, restored by each report's model..., sharp] for the first ``count`` keys."""
+    """Rows of [blurred, restored by each report's model..., sharp] for ``count`` of ``keys``
+    (:func:`picture_keys`)."""
     from training.inference import Restorer
     from training.score import shard_pairs
-    wanted = keys[:count]
+    wanted = picture_keys(keys, count)
     pattern = data_glob or reports[0].get("data")
     if not pattern:
         raise ValueError("the reports do not say which data they scored; pass --data GLOB")
@@ -146,11 +160,63 @@ def compare(paths: list[str], out: str, names: list[str] | None = None, images: 
         json.dump({**table, "reports": paths}, fh, indent=2)
     if picture and images > 0:
         from blurgen.images import encode_png
-        grid = side_by_side(restorations(reports, keys, images, data_glob), ["blurred", *names, "sharp"])
+        shown = picture_keys(keys, images)
+        grid = side_by_side(restorations(reports, keys, images, data_glob), ["blurred", *names, "sharp"],
+                            captions=row_captions(reports, names, shown))
         written["picture"] = picture_path
         with open(written["picture"], "wb") as fh:
             fh.write(encode_png(grid))
+    curves_png, missing = training_curves(reports, names)
+    if curves_png is not None:
+        from blurgen.images import encode_png
+        written["curves"] = os.path.join(out, "comparison-curves.png")
+        with open(written["curves"], "wb") as fh:
+            fh.write(encode_png(curves_png))
+    if missing:
+        print(f"no training curves (metrics.csv) for: {', '.join(missing)}", file=sys.stderr)
     return written
+
+
+# Panels of the curves picture: title, y label, and the metrics.csv columns to plot, best first.
+_CURVE_PANELS = (("PSNR of crops", "dB", ("val_psnr", "psnr")),
+                 ("content loss (weighted)", "", ("val_content", "content")),
+                 ("learning rate", "", ("lr",)))
+
+
+def _run_folder(model: str | None) -> str | None:
+    """The run folder of a report's model: the folder itself, or the folder of its ``.keras`` file."""
+    if not model or model == "identity":
+        return None
+    return posixpath.dirname(model) if model.endswith(".keras") else model
+
+
+def training_curves(reports: list[dict], names: list[str]) -> tuple[np.ndarray | None, list[str]]:
+    """The compared runs' ``metrics.csv`` curves in one picture (``training.curves``'s charts),
+    and the names of the runs that have none."""
+    from training import curves
+    runs, missing = [], []
+    for report, name in zip(reports, names):
+        folder = _run_folder(report.get("model"))
+        rows = curves.read_rows(posixpath.join(folder, curves.METRICS_CSV)) if folder else []
+        if rows:
+            runs.append((name, rows))
+        else:
+            missing.append(name)
+    panels = []
+    for title, ylabel, keys in _CURVE_PANELS:
+        series = []
+        for name, rows in runs:
+            key = next((k for k in keys if any(k in r for r in rows)), None)
+            if key is not None:
+                # A run without validation shows its training curve, and its legend says so.
+                label = name + (" (train)" if keys[0].startswith("val_") and not key.startswith("val_") else "")
+                series.append((label, [r["step"] for r in rows if key in r], [r[key] for r in rows if key in r]))
+        if series:
+            trained = [label.endswith("(train)") for label, _, _ in series]
+            if keys[0].startswith("val_") and not all(trained):
+                title += ", validation" + (" (training where marked)" if any(trained) else "")
+            panels.append(curves.line_chart(series, title, ylabel=ylabel))
+    return (curves.grid(panels) if panels else None), missing
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training import checkpoint, curves, data, tblog
+from blurgen.images import encode_png
+from training import checkpoint, curves, data, pictures, tblog
 from training.config import TrainConfig, config_from_args, flag_name, preset
 from training.gan import DeblurGAN
 
@@ -128,20 +129,20 @@ class CheckpointEvery(keras.callbacks.Callback):
 
 
 class SampleImages(keras.callbacks.Callback):
-    """Per epoch: ``samples/epoch-NNN.png``, rows of blurred | restored | sharp, also to TensorBoard."""
+    """Per epoch: ``samples/epoch-NNN.png``, titled rows of blurred | restored | sharp with each
+    crop's PSNR (:func:`training.pictures.sample_picture`), also to TensorBoard."""
 
-    def __init__(self, blurred: np.ndarray, sharp: np.ndarray, out: str, writer):
+    def __init__(self, blurred: np.ndarray, sharp: np.ndarray, out: str, writer, total: int | None = None):
         super().__init__()
-        self.blurred, self.sharp, self.out, self.writer = blurred, sharp, out, writer
+        self.blurred, self.sharp, self.out, self.writer, self.total = blurred, sharp, out, writer, total
 
     def on_epoch_end(self, epoch, logs=None):
-        restored = self.model.generator(self.blurred, training=False)
-        rows = [tf.concat([b, r, s], axis=1) for b, r, s in zip(self.blurred, restored, self.sharp)]
-        grid = data.to_uint8(tf.concat(rows, axis=0))
+        restored = np.asarray(self.model.generator(self.blurred, training=False), np.float32)
+        grid = pictures.sample_picture(self.blurred, restored, self.sharp, epoch + 1, self.model.step, self.total)
         tf.io.gfile.makedirs(posixpath.join(self.out, "samples"))
-        tf.io.write_file(posixpath.join(self.out, "samples", f"epoch-{epoch + 1:03d}.png"), tf.io.encode_png(grid))
+        curves.write_atomic(posixpath.join(self.out, "samples", f"epoch-{epoch + 1:03d}.png"), encode_png(grid))
         with self.writer.as_default():
-            tblog.image("blurred_restored_sharp", grid, step=self.model.step)
+            tblog.image("blurred_restored_sharp", tf.constant(grid), step=self.model.step)
 
 
 class ScalarLog(keras.callbacks.Callback):
@@ -320,7 +321,7 @@ def run(argv=None) -> dict:
         writer = tf.summary.create_file_writer(posixpath.join(args.out, "logs"))
         health = HealthCheck(probe_b.numpy(), probe_s.numpy())
         callbacks = [CheckpointEvery(ckpt_dir, cfg.checkpoint_every, total), ScalarLog(writer, args.log_every),
-                     SampleImages(sample_b.numpy(), sample_s.numpy(), args.out, writer), health,
+                     SampleImages(sample_b.numpy(), sample_s.numpy(), args.out, writer, total), health,
                      EpochFiles(args.out, total)]
         if model.step < total:
             # Keras distributes the global batches itself: the model was built in the strategy's scope.

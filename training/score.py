@@ -6,7 +6,8 @@
 The report (JSON, ``"format": "blurgen-score/1"``) holds the protocol, the mean scores of the
 restored and of the blurry images, every image's scores and size, the warm per-image deblurring
 time (the first image is run once untimed, so tracing is not counted), and the path of a contact
-sheet PNG (rows of blurred | restored | sharp). :func:`score_pairs` computes it from any
+sheet PNG (rows of blurred | restored | sharp from distinct source images, each captioned with its
+key and scores). :func:`score_pairs` computes it from any
 iterable of pairs; ``METRICS`` maps a metric's name to ``fn(sharp, test) -> float`` on uint8
 images (PSNR, SSIM, MS-SSIM, VIFp, FSIM, and LPIPS with ``--metrics psnr,ssim,lpips
 --lpips-weights DIR``; lower LPIPS is better), and more can be registered without changing the
@@ -80,7 +81,8 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
 
     ``metric_fns`` adds or replaces metrics for this call only (``lpips`` with its weights).
     Returns ``(report, sheet)``: the report dict (without the run's paths) and up to
-    ``sheet_rows`` ``(blurred, restored, sharp)`` triples for the contact sheet.
+    ``sheet_rows`` ``(key, blurred, restored, sharp)`` rows for the contact sheet, from distinct
+    source images where there are enough (:func:`source_of`), else other pairs of the same ones.
     """
     names = list(metric_names)
     if any(n not in METRICS for n in names):
@@ -91,6 +93,8 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; registered: {sorted(fns)}")
     images, sheet, times = [], [], []
+    spare: list[tuple[int, int, tuple]] = []  # (pairs of its source before it, order met, row)
+    per_source: dict[str, int] = {}
     warmed = False
     for key, blurred, sharp in pairs:
         if not warmed:
@@ -106,8 +110,12 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
             "restored": {n: fns[n](sharp, restored) for n in names},
             "blurry": {n: fns[n](sharp, blurred) for n in names},
         })
-        if len(sheet) < sheet_rows:
-            sheet.append((blurred, restored, sharp))
+        n = per_source.get(source_of(key), 0)
+        per_source[source_of(key)] = n + 1
+        if n == 0 and len(sheet) < sheet_rows:
+            sheet.append((key, blurred, restored, sharp))
+        elif n > 0:  # short of sources, the second pair of each source in turn, then the third, ...
+            spare = sorted(spare + [(n, len(images), (key, blurred, restored, sharp))], key=lambda t: t[:2])[:sheet_rows]
     if not images:
         raise ValueError("no image pairs to score (empty shards?)")
     report = {
@@ -120,12 +128,39 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
                               "pixels_per_image_mean": float(np.mean([im["height"] * im["width"] for im in images]))},
         "images": images,
     }
-    return report, sheet
+    return report, (sheet + [row for _, _, row in spare])[:sheet_rows]
 
 
-def contact_sheet(triples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], height: int = 192) -> np.ndarray:
-    """Rows of blurred | restored | sharp, each row scaled to ``height`` px (``blurgen.preview``'s layout)."""
-    return preview.stack([preview.row(list(triple), height) for triple in triples])
+def source_of(key: str) -> str:
+    """The source image of a pair's key: the part before ``#`` (``photos/a.jpg#v3p1`` is a variant
+    of ``photos/a.jpg``); a key without one is its own source."""
+    return key.split("#", 1)[0]
+
+
+def _scores_text(scores: dict, names: list[str]) -> str:
+    """``PSNR 23.21 dB (blurry 22.99), SSIM 0.662 (blurry 0.646)`` from a report's image or mean."""
+    parts = []
+    for n in [n for n in ("psnr", "ssim") if n in names] or names[:2]:
+        r, b = scores["restored"][n], scores["blurry"][n]
+        parts.append(f"PSNR {r:.2f} dB (blurry {b:.2f})" if n == "psnr" else f"{n.upper()} {r:.3f} (blurry {b:.3f})")
+    return ", ".join(parts)
+
+
+def contact_sheet(rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], report: dict,
+                  height: int = 256) -> np.ndarray:
+    """The report's picture: columns blurred | restored | sharp at ``height`` px, each row under its
+    key and scores (PSNR, SSIM of the restored image, the blurry input's in brackets), a title
+    naming the model, the data and the means (``blurgen.preview``'s layout)."""
+    by_key = {im["key"]: im for im in report["images"]}
+    names = report["metrics"]
+    captions = [[f"{key}  ({by_key[key]['width']}x{by_key[key]['height']} px): {_scores_text(by_key[key], names)}"]
+                for key, *_ in rows]
+    picture = preview.sheet(["blurred", "restored", "sharp"], [list(r[1:]) for r in rows], height, captions)
+    mean = {"restored": report["mean"]["restored"], "blurry": report["mean"]["blurry"]}
+    title = [f"model {report.get('model', '?')} on {report.get('data', '?')}",
+             f"mean of {report['count']} images: {_scores_text(mean, names)}; "
+             f"{len(rows)} shown, from {len({source_of(r[0]) for r in rows})} distinct sources"]
+    return preview.titled(picture, title)
 
 
 def shard_pairs(pattern: str, ignore_errors: bool = False, limit: int | None = None, skipped: dict | None = None):
@@ -162,7 +197,7 @@ def write_report(report: dict, sheet: list, out: str) -> dict:
     stem = out[:-5] if out.endswith(".json") else out
     sheet_path = stem + "-sheet.png"
     with tf.io.gfile.GFile(sheet_path, "wb") as f:
-        f.write(encode_png(contact_sheet(sheet)))
+        f.write(encode_png(contact_sheet(sheet, report)))
     report = {**report, "contact_sheet": sheet_path}
     with tf.io.gfile.GFile(out, "w") as f:
         json.dump(report, f, indent=2)  # PSNR of identical images is Infinity, which json reads back

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from blurgen import preview, schema
 from blurgen.images import decode_image, read_image
 from pipelines.cli import inspect, pairs, synth
-from pipelines.examples import decode_example
-from pipelines.inspection import iter_examples, shard_paths
+from pipelines import sheet
+from pipelines.inspection import shard_paths
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +38,17 @@ def test_inspect_ok_and_sheet(built, tmp_path):
                                           "--sheet-pairs", "3"])
     assert result.exit_code == 0, result.output
     assert "OK: every record's checksums verified" in result.output
-    sheet = read_image(tmp_path / "sheet.png")
-    assert sheet.shape[0] == 3 * 160 + 2 * 4 and sheet.shape[1] > 3 * 160
-    # drawn with blurgen.preview's one layout: rows of sharp | blurred | kernel
+    picture = read_image(tmp_path / "sheet.png")
+    # drawn with blurgen.preview's one layout: titled rows of sharp | blurred | kernel from 3 sources
     info = json.loads((out / "dataset_info.json").read_text())
-    first = [decode_example(d) for s, p, _ in shard_paths(str(out), info) if s == "train" for d in iter_examples(p)][:3]
-    want = preview.stack([preview.pair_panel(decode_image(ex[schema.SHARP]), decode_image(ex[schema.BLURRED]),
-                                             ex[schema.KERNEL], 160) for ex in first])
-    np.testing.assert_array_equal(sheet, want)
+    chosen = sheet.pick_examples([p for s, p, _ in shard_paths(str(out), info) if s == "train"], 3)
+    assert len({ex[schema.SOURCE] for ex in chosen}) == 3
+    rows = [[decode_image(ex[schema.SHARP]), decode_image(ex[schema.BLURRED]), preview.kernel_tile(ex[schema.KERNEL], 192)]
+            for ex in chosen]
+    want = preview.sheet(["sharp", "blurred", "kernel"], rows, 192, [sheet._row_caption(ex) for ex in chosen])
+    want = preview.titled(want, [f"dataset 'blurgen' in {out}: split train, 3 pairs from 3 distinct sources"])
+    np.testing.assert_array_equal(picture, want)
+    assert "trajectory kernel, " in sheet._row_caption(chosen[0])[1]
 
 
 @pytest.mark.slow
@@ -92,3 +95,18 @@ def test_local_runs_never_try_prism(photos, tmp_path, caplog):
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert any(r.name.startswith("apache_beam") for r in caplog.records), "Beam's INFO lines were captured"
     assert "Prism" not in messages
+
+
+def test_the_sheet_takes_distinct_sources_first_then_variants_in_turn(tmp_path):
+    from blurgen.images import encode_png
+    from pipelines import records
+    from pipelines.examples import Pair, encode_example
+    img = encode_png(np.zeros((8, 8, 3), np.uint8))
+    sources = ["a", "a", "a", "b", "b", "c"]
+    with open(tmp_path / "blurgen-train.tfrecord-00000-of-00001", "wb") as f:
+        records.write_records(f, [encode_example(Pair(key=f"{s}#{i}", blurred=img, sharp=img, height=8, width=8,
+                                                      source=s)) for i, s in enumerate(sources)])
+    paths = [str(tmp_path / "blurgen-train.tfrecord-00000-of-00001")]
+    assert [ex[schema.KEY] for ex in sheet.pick_examples(paths, 3)] == ["a#0", "b#3", "c#5"]
+    assert [ex[schema.KEY] for ex in sheet.pick_examples(paths, 5)] == ["a#0", "b#3", "c#5", "a#1", "b#4"]
+    assert [ex[schema.KEY] for ex in sheet.pick_examples(paths, 9)] == ["a#0", "b#3", "c#5", "a#1", "b#4", "a#2"]

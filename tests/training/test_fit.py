@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+from blurgen import preview
 from blurgen.images import read_image
 from training import checkpoint, curves, fit, gan, tblog
 from shardkit import tiny_config
@@ -30,7 +31,10 @@ def test_a_run_writes_config_checkpoints_logs_samples_and_the_generator(train_gl
     names = sorted(os.listdir(out / "checkpoints"))
     assert names == ["ckpt-00000002.npz", "ckpt-00000004.npz", "ckpt-00000006.npz"]
     sheet = read_image(out / "samples" / "epoch-002.png")
-    assert sheet.shape == (2 * 32, 3 * 32, 3)  # two rows of blurred | restored | sharp
+    # two captioned rows of blurred | restored | sharp, the 32 px crops shown x8 (256 px), under a title
+    band = preview.LINE + 6
+    assert sheet.shape[0] == band + band + 2 * (band + 256 + preview.GAP)
+    assert sheet.shape[1] >= 3 * 256
     scalars = tblog.read_scalars(str(out / "logs"))
     assert [s for s, _ in scalars["train/g_loss"]] == [1, 2, 3, 4, 5, 6]
     assert "val/psnr" in scalars

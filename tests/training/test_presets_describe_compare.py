@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 
+from blurgen import preview
 from training import compare, config, describe, networks, score
 from training.nets_li2024 import build_li2024_generator, li2024_critic, li2024_generator, parameter_counts
 
@@ -75,9 +76,36 @@ def test_compare_puts_reports_in_one_table_and_one_picture(two_reports, tmp_path
     assert "| li.keras |" in md and "PSNR" in md
     with PIL.open(tmp_path / "comparison.png") as im:
         grid = np.asarray(im.convert("RGB"))
-    # Two rows of 192 px panels (+4 px gaps) under a 28 px header; 4 columns: blurred, 2 models, sharp.
-    assert grid.shape[0] == 28 + 2 * (192 + 4)
-    assert grid.shape[1] >= 4 * 192
+    # Two captioned rows of 256 px panels (+4 px gaps) under the column titles; 4 columns:
+    # blurred, 2 models, sharp.
+    band = preview.LINE + 6
+    assert grid.shape[0] == band + 2 * (band + 256 + 4)
+    assert grid.shape[1] >= 4 * 256
+    # the test images come from 3 photos: the 2 rows show 2 of them, not one photo twice
+    keys = [im["key"] for im in a["images"]]
+    shown = compare.picture_keys(keys, 2)
+    assert len({score.source_of(k) for k in shown}) == 2
+    captions = compare.row_captions([a, b], ["identity", "li.keras"], shown)
+    assert captions[0][0].startswith(f"{shown[0]}: PSNR (dB) blurry ") and "li.keras " in captions[0][0]
+
+
+def test_compare_plots_the_training_curves_of_the_runs_it_compares(two_reports, tmp_path):
+    from training import curves
+    d, _, _ = two_reports
+    # li.keras sits in the run folder d, as fit leaves its generator beside metrics.csv
+    for step, psnr in ((10, 20.0), (20, 21.5), (30, 22.0)):
+        curves.append_row(str(d / "metrics.csv"), {"epoch": step / 10, "step": step, "psnr": psnr,
+                                                   "content": 1 / step, "lr": 1e-4})
+    try:
+        written = compare.compare([str(d / "identity" / "report.json"), str(d / "li" / "report.json")],
+                                  str(tmp_path / "c"), picture=False)
+    finally:
+        (d / "metrics.csv").unlink()
+    with PIL.open(written["curves"]) as im:
+        chart = np.asarray(im.convert("RGB"))
+    assert chart.shape == (2 * 360, 2 * 640, 3)  # PSNR, content loss, learning rate in a 2x2 grid
+    # the identity report has no run folder: no curves, and it is named
+    assert compare.training_curves([{"model": "identity"}], ["identity"]) == (None, ["identity"])
 
 
 def test_compare_refuses_reports_of_different_images(two_reports, tmp_path):
@@ -99,6 +127,6 @@ def test_pictures_and_parameter_counts_come_from_one_shared_helper_each():
     panels = [rng.integers(0, 256, (20, 30, 3), dtype=np.uint8), rng.integers(0, 256, (20, 30), dtype=np.uint8)]
     grid = compare.side_by_side([panels], ["a", "b"], height=48)
     want = [preview.fit_height(p, 48) for p in panels]
-    col = want[0].shape[1] + 4
-    np.testing.assert_array_equal(grid[28:28 + 48, :want[0].shape[1]], want[0])
-    np.testing.assert_array_equal(grid[28:28 + 48, col:col + want[1].shape[1]], want[1])
+    top, col = preview.LINE + 6, preview.GAP + want[0].shape[1] + preview.GAP
+    np.testing.assert_array_equal(grid[top:top + 48, preview.GAP:preview.GAP + want[0].shape[1]], want[0])
+    np.testing.assert_array_equal(grid[top:top + 48, col:col + want[1].shape[1]], want[1])

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from blurgen import preview
 from blurgen.images import read_image
 from shardkit import REAL_BLUR, example_bytes, tiny_config
 from training import metrics, score
@@ -80,7 +81,9 @@ def test_score_identity_on_real_pairs_equals_skimage(real_shard, tmp_path):
     mean = np.mean([im["blurry"]["ssim"] for im in saved["images"]])
     assert saved["mean"]["blurry"]["ssim"] == pytest.approx(mean)
     sheet = read_image(saved["contact_sheet"])
-    assert sheet.shape[0] == 4 * 192 + 3 * 4  # four rows of blurred | restored | sharp, 4 px apart
+    band = preview.LINE + 6
+    # a title of 2 lines, the column titles, four captioned rows of 256 px, 4 px apart
+    assert sheet.shape[0] == (2 * preview.LINE + 6) + band + 4 * (band + 256 + preview.GAP)
 
 
 def test_score_of_a_model_equals_skimage_on_its_own_outputs(real_shard, tmp_path):
@@ -104,13 +107,28 @@ def test_score_names_a_missing_model(tmp_path, test_glob):
         score.run(["--model", str(tmp_path / "nope"), "--data", test_glob, "--out", str(tmp_path / "r.json")])
 
 
-def test_contact_sheet_is_laid_out_by_blurgen_preview():
+def test_contact_sheet_shows_distinct_images_with_their_scores_laid_out_by_blurgen_preview():
     from blurgen import preview
     rng = np.random.default_rng(0)
-    triples = [tuple(rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(3)) for h, w in ((40, 60), (50, 30))]
-    sheet = score.contact_sheet(triples, height=24)
-    np.testing.assert_array_equal(sheet, preview.stack([preview.row(list(t), 24) for t in triples]))
-
+    pairs = [(key, rng.integers(0, 256, (40, 60, 3), dtype=np.uint8), rng.integers(0, 256, (40, 60, 3), dtype=np.uint8))
+             for key in ("a.png#v0", "a.png#v1", "a.png#v2", "b.png#v0", "b.png#v1", "c.png#v0")]
+    report, rows = score.score_pairs(lambda b: b, pairs, ["psnr", "ssim"], sheet_rows=4)
+    # one row per source first (a, b, c), then the next variant of the first source
+    assert [r[0] for r in rows] == ["a.png#v0", "b.png#v0", "c.png#v0", "a.png#v1"]
+    _, rows6 = score.score_pairs(lambda b: b, pairs, ["psnr"], sheet_rows=6)
+    assert [r[0] for r in rows6] == ["a.png#v0", "b.png#v0", "c.png#v0", "a.png#v1", "b.png#v1", "a.png#v2"]
+    report = {**report, "model": "identity", "data": "x/*.tfrecord"}
+    sheet = score.contact_sheet(rows, report, height=24)
+    im = report["images"][0]
+    caption = (f"a.png#v0  (60x40 px): PSNR {im['restored']['psnr']:.2f} dB (blurry {im['blurry']['psnr']:.2f}), "
+               f"SSIM {im['restored']['ssim']:.3f} (blurry {im['blurry']['ssim']:.3f})")
+    by_key = {i["key"]: i for i in report["images"]}
+    captions = [[f"{r[0]}  (60x40 px): " + score._scores_text(by_key[r[0]], ["psnr", "ssim"])] for r in rows]
+    assert captions[0] == [caption]
+    want = preview.sheet(["blurred", "restored", "sharp"], [list(r[1:]) for r in rows], 24, captions)
+    title = ["model identity on x/*.tfrecord",
+             f"mean of 6 images: {score._scores_text(report['mean'], ['psnr', 'ssim'])}; 4 shown, from 3 distinct sources"]
+    np.testing.assert_array_equal(sheet, preview.titled(want, title))
 
 def test_lpips_is_a_score_metric_with_its_weights_flag(test_glob, tmp_path, capsys):
     out = tmp_path / "r.json"
