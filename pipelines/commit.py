@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import re
+import shutil
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -47,14 +48,26 @@ def _basename(path: str) -> str:
     return path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
+def _is_local(path: str) -> bool:
+    return FileSystems.get_scheme(path) is None
+
+
 def _children(folder: str) -> list[str]:
-    """Paths of the files directly in ``folder`` (a local folder, or a ``gs://`` prefix)."""
-    if FileSystems.get_scheme(folder) is None:
+    """Paths of the files and folders directly in ``folder`` (a local folder, or an object-store
+    prefix, whose "folders" are the first components of the names below it)."""
+    if _is_local(folder):
         if not os.path.isdir(folder):
             return []
         return sorted(os.path.join(folder, n) for n in os.listdir(folder))
-    found = FileSystems.match([FileSystems.join(folder, "*")])[0].metadata_list
-    return sorted(m.path for m in found)
+    prefix = folder.rstrip("/") + "/"
+    found = FileSystems.match([prefix + "**"])[0].metadata_list
+    return sorted({prefix + m.path[len(prefix):].split("/", 1)[0] for m in found if m.path.startswith(prefix)})
+
+
+def _objects_under(path: str) -> list[str]:
+    """An object-store path itself (when it is an object) and every object below it."""
+    found = [m.path for r in FileSystems.match([path, path.rstrip("/") + "/**"]) for m in r.metadata_list]
+    return sorted(set(found))
 
 
 def shard_match(path: str) -> re.Match | None:
@@ -70,9 +83,24 @@ def interrupted_commits(out: str) -> list[str]:
 
 def _delete(paths: list[str]) -> None:
     """Delete the files or folders that still exist (so a repeated commit step is harmless)."""
-    present = [p for p in paths if FileSystems.exists(p)]
-    if present:
-        FileSystems.delete(present)
+    for path in paths:
+        if not _is_local(path):
+            found = _objects_under(path)
+            if found:
+                FileSystems.delete(found)
+        elif os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.remove(path)
+
+
+def _move_tree(source: str, target: str) -> None:
+    """Move a folder (locally one rename; on an object store, every object below it)."""
+    if _is_local(source):
+        os.rename(source, target)
+        return
+    found = _objects_under(source)
+    FileSystems.rename(found, [target.rstrip("/") + p[len(source.rstrip("/")):] for p in found])
 
 
 def existing_dataset(out: str) -> tuple[set[str], list[str]]:
@@ -191,5 +219,5 @@ def keep_failed(out: str, name: str, staging: str) -> str:
     """Move a failed run's staging folder aside (replacing an older one); returns where it went."""
     target = failed_dir(out, name)
     _delete([target])
-    FileSystems.rename([staging], [target])
+    _move_tree(staging, target)
     return target
