@@ -215,6 +215,11 @@ def commit(out: str, staging: str) -> None:
     apply_journal(out, staging, journal)
 
 
+def discard(staging: str) -> None:
+    """Delete a staging folder whose run did not finish (nothing in ``--out`` changes)."""
+    _delete([staging])
+
+
 def keep_failed(out: str, name: str, staging: str) -> str:
     """Move a failed run's staging folder aside (replacing an older one); returns where it went."""
     target = failed_dir(out, name)

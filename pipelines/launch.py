@@ -236,7 +236,11 @@ def run_dataset(args: argparse.Namespace, pipeline: str, sources: list[str], ite
     def build(p: beam.Pipeline) -> None:
         build_dataset(p, inputs_path, item_type, fn, path_of, listing_rejects, staging, args.name, plan, run_info)
 
-    manifest = execute(build, options, staging)
+    try:
+        manifest = execute(build, options, staging)
+    except BaseException:
+        commit.discard(staging)  # a failed run's spool files can be large; the old dataset is untouched
+        raise
     if manifest["counters"] is None:
         manifest["counters"] = counters_from_metadata(manifest, len(items))
         manifest["counters_from"] = "metadata"

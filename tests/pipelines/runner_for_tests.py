@@ -36,3 +36,11 @@ class NoMetricsRunner(DirectRunner):
 
     def run_pipeline(self, pipeline, options):
         return _ResultWithoutMetrics(super().run_pipeline(pipeline, options))
+
+
+class FailingRunner(DirectRunner):
+    """Runs the pipeline, then fails as a cluster job that died at its end would."""
+
+    def run_pipeline(self, pipeline, options):
+        super().run_pipeline(pipeline, options).wait_until_finish()
+        raise RuntimeError("the job failed")

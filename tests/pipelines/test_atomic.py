@@ -110,6 +110,18 @@ def test_a_commit_cut_short_is_finished_by_the_next_run(photos, tmp_path, monkey
     assert len([n for n in now if ".tfrecord-" in n]) == 3 and not set(now) & {n for n in old if ".tfrecord-" in n}
 
 
+@pytest.mark.slow
+def test_a_run_that_raises_leaves_the_old_dataset_and_no_staging(photos, tmp_path):
+    out = tmp_path / "out"
+    synth.run(["--src", str(photos), "--out", str(out), *RUNNER])
+    before = _dataset_files(out)
+    with pytest.raises(RuntimeError, match="the job failed"):
+        synth.run(["--src", str(photos), "--out", str(out), "--overwrite", "--variants", "2",
+                   "--runner", "runner_for_tests.FailingRunner"])
+    assert _dataset_files(out) == before
+    assert not (out / ".blurgen.incomplete").exists(), "its spool files and shards were deleted"
+
+
 def _fake_dataset(out: Path, name: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "dataset_info.json").write_text(json.dumps({"name": name, "splits": []}))
