@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,14 +96,15 @@ def fetch(folder: Path, flink_version: str) -> int:
         if (folder / file).is_file():
             print(f"engines: {folder / file} is already here")
             continue
-        cmd = ["mvn", "-q", "-B", "-Dstyle.color=never", f"{_DEPENDENCY_PLUGIN}:copy", f"-Dartifact={coordinate}",
+        cmd = ["mvn", "-q", "-B", f"{_DEPENDENCY_PLUGIN}:copy", f"-Dartifact={coordinate}",
                f"-DoutputDirectory={folder}"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode == 0 and (folder / file).is_file():
             print(f"engines: fetched {coordinate} -> {folder / file}")
             continue
         failed += 1
-        why = [line for line in proc.stdout.splitlines() if "[ERROR]" in line][:1]
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout)  # Maven colours its output even with -B
+        why = [line for line in plain.splitlines() if "[ERROR]" in line][:1]
         print(f"engines: could not fetch {coordinate}: {why[0] if why else proc.stderr.strip()[-300:]}",
               file=sys.stderr)
     return failed
