@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_kernels.py
 	$(PY) benchmarks/bench_blur.py
 	$(PY) benchmarks/bench_pipeline.py
+	$(PY) benchmarks/bench_video.py
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/bench_training.py
 
 # Beam's Flink and Spark job-server jars for the installed apache-beam, fetched with Maven into

@@ -1,9 +1,9 @@
 """The ``blurgen`` command line.
 
-``kernels``, ``degrade`` and ``preview`` run the synthesizer directly. ``synth``, ``pairs`` and
-``inspect`` are the Beam pipelines (``pipelines.cli``), imported only when called; ``fit``,
-``score`` and ``deblur`` run the TensorFlow trainer in a subprocess, because TensorFlow and the
-``tfrecord`` package cannot share a process.
+``kernels``, ``degrade`` and ``preview`` run the synthesizer directly. ``synth``, ``pairs``, ``video``
+and ``inspect`` are the Beam pipelines (``pipelines.cli``), imported only when called; ``fit``,
+``score`` and ``deblur`` replace this process with the TensorFlow trainer (``python -m
+training.X``), because TensorFlow and the ``tfrecord`` package cannot share a process.
 """
 from __future__ import annotations
 
@@ -15,16 +15,18 @@ import sys
 import click
 import numpy as np
 
-from blurgen import options
+from blurgen import options, safety
 from blurgen.config import DegradeConfig
 
 _PICTURE_EXTENSIONS = (".png", ".jpg", ".jpeg")
-_PIPELINE_COMMANDS = {"synth": "synth", "pairs": "pairs", "inspect": "inspect"}
+_GALLERY_MOST = 256
+_PIPELINE_COMMANDS = {"synth": "synth", "pairs": "pairs", "video": "video", "inspect": "inspect"}
 _TRAINING_COMMANDS = {"fit": "training.fit", "score": "training.score", "deblur": "training.deblur"}
 # One-line help for the commands imported on demand, so that `blurgen --help` imports nothing.
 _LAZY_HELP = {
     "synth": "Beam pipeline: sharp photos to blurred/sharp TFRecord shards.",
     "pairs": "Beam pipeline: real blurred/sharp pairs (GoPro, folders, RealBlur, side by side) to shards.",
+    "video": "Beam pipeline: sharp video (files or frame folders) to frame-averaged blurred/sharp shards.",
     "inspect": "Check a shard folder (counts, CRCs) and draw a contact sheet.",
     "fit": "Train a deblurring GAN on shards (python -m training.fit).",
     "score": "Score a model or the blurry input: PSNR, SSIM, time (python -m training.score).",
@@ -42,14 +44,17 @@ def degradation_options(f):
 def _pop_config(kwargs: dict) -> DegradeConfig:
     """The DegradeConfig of a command's ``--config`` file and flags; bad values are usage errors."""
     path, values = kwargs.pop("config_file"), options.pop_values(kwargs)
+    base = None
     try:
-        base = None
         if path:
             with open(path, encoding="utf-8") as f:
                 base = DegradeConfig.from_dict(json.load(f))
-        return options.apply_flags(values, base)
     except OSError as exc:
         raise click.BadParameter(f"{path}: cannot be read ({exc.strerror})", param_hint="--config")
+    except (ValueError, TypeError) as exc:  # not JSON, or a setting outside its range
+        raise click.UsageError(f"--config {path}: {exc}; fix that setting in the file") from None
+    try:
+        return options.apply_flags(values, base)
     except (ValueError, TypeError) as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -63,6 +68,14 @@ def _check_output(path: str | None, hint: str, extensions: tuple[str, ...]) -> N
         raise click.BadParameter(f"{path}: folder {folder} does not exist; create it first", param_hint=hint)
     if not path.lower().endswith(extensions):
         raise click.BadParameter(f"{path}: use a file name ending in {' or '.join(extensions)}", param_hint=hint)
+
+
+def _refuse_overwrite(outputs: list, inputs: list, fix: str = "choose another output path") -> None:
+    """:func:`blurgen.safety.check_outputs` as a usage error (exit 2); the message names both files."""
+    try:
+        safety.check_outputs(outputs, inputs, fix)
+    except safety.OverwriteError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 class _Group(click.Group):
@@ -95,11 +108,24 @@ class _Group(click.Group):
 def _forwarding_command(name: str, module: str) -> click.Command:
     @click.command(name=name, context_settings=dict(ignore_unknown_options=True, allow_extra_args=True,
                                                     help_option_names=[]),
-                   help=f"Run `python -m {module}` (TensorFlow, in its own process); all arguments pass through.")
+                   help=f"Run `python -m {module}` (TensorFlow, replacing this process); all arguments pass through.")
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def forward(args):
-        sys.exit(subprocess.call([sys.executable, "-m", module, *args]))
+        run_module(module, list(args))
     return forward
+
+
+def run_module(module: str, args: list[str]) -> None:
+    """Become ``python -m module args``: on POSIX this process is replaced (``os.execv``), so the
+    trainer has this process's id and signals, and killing it (even with SIGKILL) leaves nothing
+    running. Where exec cannot replace a process (Windows), the module runs as a child and its
+    exit status is passed on."""
+    argv = [sys.executable, "-m", module, *args]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execv(sys.executable, argv)
+    sys.exit(subprocess.call(argv))  # pragma: no cover - Windows
 
 
 @click.group(cls=_Group)
@@ -108,20 +134,53 @@ def main():
     """blurgen: realistic, reproducible motion-blur training data, and a trainer to use it."""
 
 
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no sysconf (Windows)
+        return None
+
+
+def _check_memory(count: int, cfg: DegradeConfig) -> None:
+    """Refuse a ``--count`` whose kernels would not fit in the memory available, saying how much it takes."""
+    from blurgen.kernels import memory_needed
+
+    need, have = memory_needed(count, cfg), available_memory()
+    if have is not None and need > have:
+        most = memory_needed(1, cfg)
+        size = cfg.kernel.trajectory.size
+        raise click.BadParameter(
+            f"{count:,} kernels of {size}x{size} px need about {need / 2**30:,.1f} GiB of memory to draw, "
+            f"and {have / 2**30:,.1f} GiB is available; draw at most {have // most:,} per file "
+            "(run again with other --seed values for more)", param_hint="--count")
+
+
 @main.command()
 @click.option("--count", "-n", type=click.IntRange(1), default=16, show_default=True, help="How many kernels.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output .npz file.")
-@click.option("--preview", type=click.Path(dir_okay=False), default=None, help="Also write a PNG gallery.")
+@click.option("--preview", type=click.Path(dir_okay=False), default=None,
+              help=f"Also write a PNG gallery of the first {_GALLERY_MOST} kernels.")
 @degradation_options
 def kernels(count, seed, out, preview, **kwargs):
     """Draw random blur kernels and save them as array 'kernels' (N, k, k) float32 in an .npz,
     with their parameters ('family', one array per parameter, NaN where it does not apply)."""
     from blurgen.kernels import draw_kernels
 
+    config_file = kwargs["config_file"]
     cfg = _pop_config(kwargs)
     _check_output(out, "--out", (".npz",))
     _check_output(preview, "--preview", _PICTURE_EXTENSIONS)
+    _refuse_overwrite([(out, "--out"), (preview, "--preview")], [(config_file, "--config")])
+    _check_memory(count, cfg)
     ks, params = draw_kernels(count, np.random.default_rng(seed), cfg.kernel)
     names = sorted({k for p in params for k in p if k != "family"})
     arrays = {n: np.array([float(p.get(n, np.nan)) for p in params]) for n in names}
@@ -133,8 +192,9 @@ def kernels(count, seed, out, preview, **kwargs):
         from blurgen.images import write_image
         from blurgen.preview import kernel_gallery
 
-        write_image(preview, kernel_gallery(ks))
-        click.echo(f"wrote gallery {preview}")
+        shown = ks[:_GALLERY_MOST]  # a gallery of every kernel of a large file would be gigabytes
+        write_image(preview, kernel_gallery(shown))
+        click.echo(f"wrote a gallery of {len(shown)} kernels to {preview}")
 
 
 def _load_kernel(path: str) -> np.ndarray:
@@ -167,9 +227,12 @@ def degrade(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
     from blurgen.degradation import degrade_with_params
     from blurgen.images import ImageError, read_image, write_image
 
+    config_file = kwargs["config_file"]
     cfg = _pop_config(kwargs)
     _check_output(output, "OUTPUT", _PICTURE_EXTENSIONS)
     _check_output(kernel_out, "--kernel-out", (".npy",))
+    _refuse_overwrite([(output, "OUTPUT"), (kernel_out, "--kernel-out")],
+                      [(input, "INPUT"), (kernel_path, "--kernel"), (config_file, "--config")])
     kernel = _load_kernel(kernel_path) if kernel_path else None
     try:
         image = read_image(input, "grey" if grey else "rgb")
@@ -207,6 +270,15 @@ def _list_images(sources: tuple[str, ...]) -> list[tuple[str, str]]:
     return sorted(found.items())
 
 
+def _panel_path(out: str, name: str, variant: int) -> str:
+    """Where ``preview`` writes variant ``variant`` of the image named ``name``."""
+    return os.path.join(out, f"{os.path.splitext(name)[0].replace('/', '__')}-v{variant}.png")
+
+
+def _panel_paths(files: list[tuple[str, str]], out: str, variants: int) -> list[tuple[str, str]]:
+    return [(name, _panel_path(out, name, v)) for name, _ in files for v in range(variants)]
+
+
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder for the panels.")
@@ -220,8 +292,13 @@ def preview(sources, out, seed, variants, **kwargs):
     from blurgen.preview import pair_panel
     from blurgen.seeding import example_rng
 
+    config_file = kwargs["config_file"]
     cfg = _pop_config(kwargs)
     files = _list_images(sources)
+    _refuse_overwrite([(panel, f"the panel of {name}") for name, panel in _panel_paths(files, out, variants)],
+                      [(path, "input") for _, path in files] + [(config_file, "--config")],
+                      "choose another --out folder (panels are named <image>-v<N>.png), or rename one of "
+                      "two images whose names differ only in their extension")
     os.makedirs(out, exist_ok=True)
     written = skipped = 0
     for name, path in files:
@@ -231,11 +308,10 @@ def preview(sources, out, seed, variants, **kwargs):
             click.echo(f"skipped: {exc}", err=True)
             skipped += 1
             continue
-        stem = os.path.splitext(name)[0].replace("/", "__")
         for v in range(variants):
             # Seeded by the name, as the pipelines seed a photo by its name under --src.
             blurred, kernel = degrade(image, example_rng(seed, name, v), cfg)
-            write_image(os.path.join(out, f"{stem}-v{v}.png"), pair_panel(image, blurred, kernel))
+            write_image(_panel_path(out, name, v), pair_panel(image, blurred, kernel))
             written += 1
     click.echo(f"{len(files)} inputs = {len(files) - skipped} used + {skipped} skipped; "
                f"wrote {written} panels to {out}")

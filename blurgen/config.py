@@ -14,19 +14,24 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from blurgen.limits import LIST, RANGE, Limits, check, choice, setting, switch
+
 KERNEL_FAMILIES = ("trajectory", "linear", "defocus")
 LINEAR_MODES = ("srgb", "gamma", "none")
 NOISE_MODES = ("poisson-gaussian", "gaussian", "none")
 
-
-def _check_range(name: str, rng: tuple[float, float], low: float = -math.inf, high: float = math.inf) -> None:
-    if len(rng) != 2 or not (low <= rng[0] <= rng[1] <= high):
-        raise ValueError(f"{name} must be a (low, high) pair with {low} <= low <= high <= {high}, got {rng}")
+# The largest kernel canvas: it holds a path of 1022 px, and 1000 kernels of it take 4 GiB.
+MAX_CANVAS = 1025
 
 
 @dataclass(frozen=True)
 class TrajectoryConfig:
-    """Random camera-shake trajectories (Boracchi and Foi 2012, DeblurGAN's defaults).
+    """Random camera-shake trajectories (Boracchi and Foi 2012, set up as DeblurGAN does).
+
+    The defaults are DeblurGAN's but for the size: its dataset script's exposures (1/10, 1/2 and
+    all of the path), on a path of 80 px instead of its 60, so that the kernels span the sizes of
+    recorded camera shake (Levin's 9 to 22 px, Koehler's 24 to 32; ``benchmarks/kernel_stats.py``);
+    ``max_length=60, canvas=64`` gives DeblurGAN's own.
 
     The walk has ``num_samples`` points spaced evenly along a path of exactly ``max_length`` px.
     Per trajectory: ``anxiety`` (DeblurGAN's ``expl``; ``None`` draws it from ``anxiety_choices``,
@@ -36,29 +41,27 @@ class TrajectoryConfig:
     big-shake probability U(0, ``big_shake_prob_max``) x anxiety per step.
     ``exposures`` are the fractions of the path that a kernel integrates (one drawn per kernel).
     ``canvas`` is the kernel canvas side in px (made odd by adding 1 when even).
+    Each setting's range is declared with it (:mod:`blurgen.limits`).
     """
 
-    canvas: int = 64
-    num_samples: int = 2000
-    max_length: float = 60.0
-    anxiety: float | None = None
-    anxiety_choices: tuple[float, ...] = (0.01, 0.009, 0.008, 0.007, 0.005, 0.003)
-    centripetal_max: float = 0.7
-    gaussian_shake_max: float = 10.0
-    big_shake_prob_max: float = 0.2
-    exposures: tuple[float, ...] = (0.01, 0.1, 0.5, 1.0)
+    canvas: int = setting(85, Limits(5, MAX_CANVAS, "the kernel canvas; 1025 px holds a 1022 px path", "px",
+                                     integer=True))
+    num_samples: int = setting(2000, Limits(2, 100_000, "points along the path; DeblurGAN uses 2000", integer=True))
+    max_length: float = setting(80.0, Limits(1, 1000, "the path's length (DeblurGAN: 60); the canvas must hold it",
+                                                    "px"))
+    anxiety: float | None = setting(None, Limits(0, 1, "DeblurGAN's expl: its scripts use 0.003 to 0.01",
+                                                 optional=True))
+    anxiety_choices: tuple[float, ...] = setting((0.01, 0.009, 0.008, 0.007, 0.005, 0.003),
+                                                 Limits(0, 1, "DeblurGAN's expl values to draw from", shape=LIST))
+    centripetal_max: float = setting(0.7, Limits(0, 1, "a pull back to the start, as a fraction per step"))
+    gaussian_shake_max: float = setting(10.0, Limits(0, 100, "step noise; DeblurGAN uses up to 10"))
+    big_shake_prob_max: float = setting(0.2, Limits(0, 1, "a probability"))
+    exposures: tuple[float, ...] = setting((0.1, 0.5, 1.0),
+                                           Limits(0, 1, "fractions of the path a kernel integrates", low_open=True,
+                                                  shape=LIST))
 
     def __post_init__(self) -> None:
-        if self.num_samples < 2:
-            raise ValueError(f"num_samples must be at least 2, got {self.num_samples}")
-        if not self.max_length > 0:
-            raise ValueError(f"max_length must be positive, got {self.max_length}")
-        if self.anxiety is not None and self.anxiety < 0:
-            raise ValueError(f"anxiety must be >= 0 or None, got {self.anxiety}")
-        if not self.anxiety_choices or any(a < 0 for a in self.anxiety_choices):
-            raise ValueError(f"anxiety_choices must be non-negative numbers, got {self.anxiety_choices}")
-        if not self.exposures or any(not 0 < e <= 1 for e in self.exposures):
-            raise ValueError(f"exposures must be fractions in (0, 1], got {self.exposures}")
+        check(self, "kernel.trajectory.")
         # A path of length L lies within L/2 of its own centroid, so after centring it needs a
         # canvas of 2 * ceil(L / 2) + 3 px (one more pixel each side for bilinear splatting).
         need = 2 * math.ceil(self.max_length / 2) + 3
@@ -83,18 +86,30 @@ class KernelConfig:
     """
 
     trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)
-    weights: tuple[float, float, float] = (1.0, 0.0, 0.0)
-    linear_length: tuple[float, float] = (5.0, 40.0)
-    defocus_radius: tuple[float, float] = (1.0, 8.0)
+    weights: tuple[float, float, float] = setting((1.0, 0.0, 0.0), Limits(0, 1e6, "relative frequencies of "
+                                                                           "trajectory, linear, defocus", shape=LIST))
+    linear_length: tuple[float, float] = setting((5.0, 40.0), Limits(1, 1000, "the canvas must hold it", "px",
+                                                                      shape=RANGE))
+    defocus_radius: tuple[float, float] = setting((1.0, 8.0), Limits(0.5, 500, "the canvas must hold it", "px",
+                                                                      shape=RANGE))
 
     def __post_init__(self) -> None:
-        if len(self.weights) != len(KERNEL_FAMILIES) or any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+        if not isinstance(self.trajectory, TrajectoryConfig):
+            raise ValueError(f"kernel.trajectory must be a TrajectoryConfig, got {self.trajectory!r}")
+        check(self, "kernel.")
+        if len(self.weights) != len(KERNEL_FAMILIES) or sum(self.weights) <= 0:
             raise ValueError(
-                f"weights must be {len(KERNEL_FAMILIES)} non-negative numbers for {KERNEL_FAMILIES} "
+                f"kernel.weights must be {len(KERNEL_FAMILIES)} non-negative numbers for {KERNEL_FAMILIES} "
                 f"with a positive sum, got {self.weights}")
         half = (self.trajectory.size - 3) / 2
-        _check_range("linear_length", self.linear_length, 1.0, 2 * half)
-        _check_range("defocus_radius", self.defocus_radius, 0.5, half)
+        _fits_canvas("kernel.linear_length", self.linear_length, 2 * half, self.trajectory.canvas)
+        _fits_canvas("kernel.defocus_radius", self.defocus_radius, half, self.trajectory.canvas)
+
+
+def _fits_canvas(name: str, rng: tuple[float, float], most: float, canvas: int) -> None:
+    if rng[1] > most:
+        raise ValueError(f"{name} must be at most {most:g} px on a canvas of {canvas} px, got {rng}; "
+                         f"lower it or raise the canvas")
 
 
 @dataclass(frozen=True)
@@ -116,28 +131,24 @@ class CameraConfig:
     * ``jpeg_quality``: compress the blurred image as JPEG at a quality drawn from this range, or ``None``.
     """
 
-    linear: str = "srgb"
-    gamma: float = 2.2
-    highlight_boost: tuple[float, float] = (1.0, 1.0)
-    saturation: float = 0.98
-    noise: str = "poisson-gaussian"
-    full_well: tuple[float, float] = (1000.0, 20000.0)
-    read_noise: tuple[float, float] = (0.0, 0.003)
-    exact_poisson: bool = False
-    jpeg_quality: tuple[int, int] | None = None
+    linear: str = choice("srgb", LINEAR_MODES)
+    gamma: float = setting(2.2, Limits(1, 3, "display gammas lie near 2.2; 1 is linear light already"))
+    highlight_boost: tuple[float, float] = setting((1.0, 1.0), Limits(
+        1, 1000, "how much brighter than white a clipped highlight was; at 1000 one such pixel saturates its "
+        "whole streak", shape=RANGE))
+    saturation: float = setting(0.98, Limits(0.5, 1, "the linear level at which the sensor clipped"))
+    noise: str = choice("poisson-gaussian", NOISE_MODES)
+    full_well: tuple[float, float] = setting((1000.0, 20000.0), Limits(
+        10, 1e6, "the full well: a few thousand for small pixels, up to about 100,000 for large ones", "photons",
+        shape=RANGE))
+    read_noise: tuple[float, float] = setting((0.0, 0.003), Limits(
+        0, 0.1, "standard deviation in units of white; 0.1 already hides most detail", shape=RANGE))
+    exact_poisson: bool = switch(False)
+    jpeg_quality: tuple[int, int] | None = setting(None, Limits(1, 100, "JPEG's quality scale", integer=True,
+                                                                shape=RANGE, optional=True))
 
     def __post_init__(self) -> None:
-        if self.linear not in LINEAR_MODES:
-            raise ValueError(f"linear must be one of {LINEAR_MODES}, got {self.linear!r}")
-        if not self.gamma > 0:
-            raise ValueError(f"gamma must be positive, got {self.gamma}")
-        if self.noise not in NOISE_MODES:
-            raise ValueError(f"noise must be one of {NOISE_MODES}, got {self.noise!r}")
-        _check_range("highlight_boost", self.highlight_boost, 1.0)
-        _check_range("full_well", self.full_well, 1.0)
-        _check_range("read_noise", self.read_noise, 0.0)
-        if self.jpeg_quality is not None:
-            _check_range("jpeg_quality", self.jpeg_quality, 1, 100)
+        check(self, "camera.")
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,12 @@ class DegradeConfig:
 
     kernel: KernelConfig = field(default_factory=KernelConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
-    crop_kernel: bool = True
+    crop_kernel: bool = switch(True)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kernel, KernelConfig) or not isinstance(self.camera, CameraConfig):
+            raise ValueError("kernel and camera must be a KernelConfig and a CameraConfig")
+        check(self, "")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from blurgen.blur import convolve
 from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, to_linear
-from blurgen.config import DegradeConfig
+from blurgen.config import CameraConfig, DegradeConfig
 from blurgen.kernels import crop_to_support, draw_kernels
 
 
@@ -75,11 +75,33 @@ def degrade_with_params(image: np.ndarray, rng: np.random.Generator, config: Deg
     params: dict[str, Any] = {"kernel": kparams, "kernel_size": list(kernel.shape), "linear": cam.linear}
 
     x = to_linear(image, cam.linear, cam.gamma)
-    boost = _uniform(rng, cam.highlight_boost)
+    boost = draw_highlight_boost(rng, cam)
     x = boost_highlights(x, boost, cam.saturation)
     params["highlight_boost"] = boost
     x = convolve(x, kernel)
+    blurred, sensor = expose(x, rng, cam)
+    params.update(sensor)
+    return Degraded(blurred, kernel, params)
 
+
+def draw_highlight_boost(rng: np.random.Generator, cam: CameraConfig) -> float:
+    """The factor for saturated highlights, drawn from ``cam.highlight_boost`` (drawn even when the
+    range is (1, 1), so that the draws after it do not depend on the setting)."""
+    return _uniform(rng, cam.highlight_boost)
+
+
+def expose(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> tuple[np.ndarray, dict[str, Any]]:
+    """The camera after the blur: shot and read noise, tone curve, clipping, JPEG.
+
+    Args:
+      x: float32 linear light, HxW or HxWx3, in [0, 1] (above 1 where boosted highlights clip).
+      rng: draws the noise levels, the noise and the JPEG quality, in that order.
+      cam: the camera model's settings.
+    Returns:
+      The stored uint8 image (same shape) and the JSON-ready parameters drawn (``noise``,
+      ``full_well``, ``read_noise``, ``jpeg_quality``).
+    """
+    params: dict[str, Any] = {}
     if cam.noise != "none":
         full_well = None
         if cam.noise == "poisson-gaussian":
@@ -91,12 +113,12 @@ def degrade_with_params(image: np.ndarray, rng: np.random.Generator, config: Deg
     else:
         params["noise"] = "none"
 
-    blurred = from_linear(x, cam.linear, cam.gamma)
+    stored = from_linear(x, cam.linear, cam.gamma)
     if cam.jpeg_quality is not None:
         quality = int(rng.integers(cam.jpeg_quality[0], cam.jpeg_quality[1] + 1))
-        blurred = jpeg_roundtrip(blurred, quality)
+        stored = jpeg_roundtrip(stored, quality)
         params["jpeg_quality"] = quality
-    return Degraded(blurred, kernel, params)
+    return stored, params
 
 
 def degrade(image: np.ndarray, rng: np.random.Generator, config: DegradeConfig | None = None,

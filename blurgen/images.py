@@ -88,17 +88,18 @@ def _check_complete(data: bytes, name: str) -> None:
                          "re-export or re-download the file")
 
 
-def decode_image(data: bytes, name: str = "<bytes>", mode: str = "rgb") -> np.ndarray:
+def decode_image(data: bytes, name: str = "<bytes>", mode: str = "rgb", orientation: bool = True) -> np.ndarray:
     """Decode encoded image bytes to uint8 pixels.
 
     Args:
       data: the file's bytes (PNG, JPEG, WebP, TIFF, BMP, ... whatever OpenCV reads).
       name: how to name the input in error messages (usually its path).
       mode: ``"rgb"`` for HxWx3 RGB (grey is expanded, alpha dropped) or ``"grey"`` for HxW.
+      orientation: apply the EXIF orientation, as a photo viewer shows the image; ``False`` gives
+        the pixels as stored (see :mod:`blurgen.orientation` for reading and applying the tag).
 
     Returns:
       uint8 array, HxWx3 RGB or HxW grey. 16-bit images are reduced to 8 bits by rounding.
-      EXIF orientation is applied, as a photo viewer would show the image.
 
     Raises:
       ImageError: empty, truncated, or not an image.
@@ -109,6 +110,8 @@ def decode_image(data: bytes, name: str = "<bytes>", mode: str = "rgb") -> np.nd
         raise ImageError(f"{name}: empty file (0 bytes); remove it or replace it with a valid image")
     _check_complete(data, name)
     flags = cv2.IMREAD_ANYDEPTH | (cv2.IMREAD_COLOR if mode == "rgb" else cv2.IMREAD_GRAYSCALE)
+    if not orientation:
+        flags |= cv2.IMREAD_IGNORE_ORIENTATION
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
         img = cv2.imdecode(buf, flags)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
-from blurgen.config import KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, DegradeConfig
+from blurgen.config import KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, CameraConfig, DegradeConfig, KernelConfig, \
+    TrajectoryConfig
+from blurgen.limits import SettingError
 
 
 def parse_mix(text: str) -> tuple[float, float, float]:
@@ -50,6 +52,13 @@ def _floats(text: str) -> tuple[float, ...]:
         raise ValueError(f"{text!r} is not a comma-separated list of numbers") from None
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+
+
 @dataclasses.dataclass(frozen=True)
 class Flag:
     """One flag: where its value goes (``part``: "kernel", "trajectory" or "camera"; ``field``)."""
@@ -65,16 +74,34 @@ class Flag:
     def dest(self) -> str:
         return self.name.lstrip("-").replace("-", "_")
 
+    @property
+    def key(self) -> str:
+        """The setting's dotted name in a config file (``camera.gamma``)."""
+        return f"{_PARTS[self.part][0]}{self.field}"
+
+    @property
+    def full_help(self) -> str:
+        """The help text with the range of each value, from the setting's declaration in blurgen.config."""
+        if self.choices:
+            return self.help
+        limits = _FIELDS[_PARTS[self.part][1]][self.field].metadata["limits"]
+        return f"{self.help}; each value {limits.bounds()}"
+
+
+_PARTS = {"kernel": ("kernel.", KernelConfig), "trajectory": ("kernel.trajectory.", TrajectoryConfig),
+          "camera": ("camera.", CameraConfig)}
+_FIELDS = {cls: {f.name: f for f in dataclasses.fields(cls)} for _, cls in _PARTS.values()}
+
 
 FLAGS: tuple[Flag, ...] = (
     Flag("--mix", "kernel", "weights", parse_mix,
          "kernel families and weights, e.g. 'trajectory=0.8,linear=0.1,defocus=0.1' (default: trajectory only)"),
     Flag("--exposures", "trajectory", "exposures", _floats,
-         "exposure fractions a kernel is drawn from (default '0.01,0.1,0.5,1'; DeblurGAN's mix: '0.1,0.5,1')"),
+         "exposure fractions a kernel is drawn from (default '0.1,0.5,1', DeblurGAN's mix)"),
     Flag("--anxiety", "trajectory", "anxiety", float,
          "fix the trajectory anxiety (DeblurGAN's expl); default: drawn as DeblurGAN's dataset script does"),
-    Flag("--max-length", "trajectory", "max_length", float, "trajectory length in px (default 60)"),
-    Flag("--canvas", "trajectory", "canvas", int, "kernel canvas in px (default 64, made odd: 65)"),
+    Flag("--max-length", "trajectory", "max_length", float, "trajectory length in px (default 80; DeblurGAN: 60)"),
+    Flag("--canvas", "trajectory", "canvas", _whole, "kernel canvas in px (default 85; an even side is made odd by adding 1)"),
     Flag("--linear", "camera", "linear", str, "blur in linear light: undo sRGB, undo a gamma, or blur stored values",
          LINEAR_MODES),
     Flag("--gamma", "camera", "gamma", float, "the gamma for --linear gamma (default 2.2)"),
@@ -107,15 +134,20 @@ def apply_flags(values: dict[str, Any], base: DegradeConfig | None = None) -> De
         trajectory = dataclasses.replace(cfg.kernel.trajectory, **changes["trajectory"])
         kernel = dataclasses.replace(cfg.kernel, trajectory=trajectory, **changes["kernel"])
         camera = dataclasses.replace(cfg.camera, **changes["camera"])
+    except SettingError as exc:  # name the flag when a flag set the value
+        given = [f.name for f in FLAGS if f.key == exc.key and values.get(f.dest) is not None]
+        raise ValueError(f"{given[0]}: {exc}" if given else str(exc)) from None
     except ValueError as exc:  # the dataclasses' own checks say what is wrong and how to fix it
         raise ValueError(str(exc)) from None
     return dataclasses.replace(cfg, kernel=kernel, camera=camera)
 
 
-def add_arguments(parser) -> None:
-    """Add the flags to an ``argparse`` parser (or argument group)."""
-    for flag in FLAGS:
-        parser.add_argument(flag.name, dest=flag.dest, default=None, choices=flag.choices, help=flag.help)
+def add_arguments(parser, parts: tuple[str, ...] = ("kernel", "trajectory", "camera")) -> None:
+    """Add the flags to an ``argparse`` parser (or argument group); ``parts`` limits them to those
+    settings (``("camera",)`` for a command that blurs without a kernel)."""
+    for flag in (f for f in FLAGS if f.part in parts):
+        parser.add_argument(flag.name, dest=flag.dest, default=None, choices=flag.choices,
+                            help=flag.full_help.replace("%", "%%"))
 
 
 def click_options(f):
@@ -124,7 +156,7 @@ def click_options(f):
 
     for flag in reversed(FLAGS):
         kind = click.Choice(flag.choices) if flag.choices else str
-        f = click.option(flag.name, flag.dest, type=kind, default=None, help=flag.help)(f)
+        f = click.option(flag.name, flag.dest, type=kind, default=None, help=flag.full_help)(f)
     return f
 
 

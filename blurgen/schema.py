@@ -17,6 +17,7 @@ Conventions of the values:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 BYTES = "bytes"
@@ -87,3 +88,32 @@ def shard_name(name: str, split: str, index: int, count: int) -> str:
     if not 0 <= index < count:
         raise ValueError(f"shard index {index} is outside 0..{count - 1}")
     return SHARD_TEMPLATE.format(name=name, split=split, index=index, count=count)
+
+
+def record_order(key: str) -> tuple[int, str]:
+    """Where a record goes within its shard: shards are sorted by this. Ordering by a stable
+    hash of the key (not the key itself) scatters the variants and patches of one photo through
+    the shard, so that a reader's shuffle buffer holds many photos at once; the key breaks ties,
+    so the order, and the shard's bytes, stay fixed."""
+    from blurgen.seeding import stable_hash
+    return stable_hash(key), key
+
+
+# What a shard glob takes: TFDS-style names (what blurgen writes), or a plain ``.tfrecord`` /
+# ``.tfrecords`` file. Sidecar files that match a glob such as ``'out/*-train.tfrecord-*'`` are not
+# shards: tfrecord2idx's ``*.tfrecord-00000-of-00008.idx`` indexes, editors' backups, temporaries.
+_SHARD_NAME = re.compile(r"^(?P<name>.+)-(?P<split>[^-]+)\.tfrecord-(?P<index>\d{5,})-of-(?P<count>\d{5,})$")
+_PLAIN_SHARD = re.compile(r"^.+\.tfrecords?$")
+SHARD_NAMING = "NAME-SPLIT.tfrecord-00000-of-00008 (as blurgen writes them) or *.tfrecord"
+
+
+def is_shard_name(path: str) -> bool:
+    """Whether the file name at the end of ``path`` is a shard's (see :data:`SHARD_NAMING`)."""
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return bool(_SHARD_NAME.match(base) or _PLAIN_SHARD.match(base))
+
+
+def is_dataset_shard(path: str, name: str) -> bool:
+    """Whether ``path`` names a shard of the dataset called ``name`` in blurgen's (TFDS) naming."""
+    m = _SHARD_NAME.match(path.replace("\\", "/").rsplit("/", 1)[-1])
+    return bool(m) and m.group("name") == name

@@ -1,4 +1,4 @@
-"""The ``blurgen synth``, ``blurgen pairs`` and ``blurgen inspect`` commands.
+"""The ``blurgen synth``, ``blurgen pairs``, ``blurgen video`` and ``blurgen inspect`` commands.
 
 blurgen's click group imports these lazily. Each forwards its arguments untouched to the same
 ``main(argv)`` as ``python -m pipelines.<module>``, whose parser knows the pipeline's own flags and
@@ -28,5 +28,8 @@ synth = _forward("synth", "Synthesize blurred/sharp pairs from sharp photos into
                  "pipelines.synth")
 pairs = _forward("pairs", "Pack real pairs into TFRecord shards (--layout gopro|folders|realblur|side-by-side "
                  "--src ... --out DIR [Beam flags]); --help for all flags.", "pipelines.pairs")
+video = _forward("video", "Average windows of sharp video frames into blurred/sharp pairs in TFRecord shards "
+                 "(--src CLIPS --out DIR --frames N --stride S [--interpolate K] [Beam flags]); --help for all flags.",
+                 "pipelines.video")
 inspect = _forward("inspect", "Check a dataset's shards against its metadata, verify every CRC "
                    "(DIR [--deep] [--sheet sheet.png]); --help for all flags.", "pipelines.inspection")

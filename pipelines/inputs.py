@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystem import CompressionTypes, FileSystem
 from apache_beam.io.filesystems import FileSystems
 
 from blurgen import images
@@ -63,10 +63,40 @@ def expand_source(src: str) -> list[InputFile]:
         pattern = FileSystems.join(root, "**") if root else "**"
         found = [(m.path, m.size_in_bytes) for m in FileSystems.match([pattern])[0].metadata_list
                  if images.is_image_name(m.path)]
+    found += [(p, -1) for p in _dangling_links(src, root)]
     if not found:
         raise ValueError(f"--src {src}: no files found; check the path (directories are searched "
                          f"for {', '.join(images.IMAGE_EXTENSIONS)} files)")
     return sorted(InputFile(_relative(p, root), p, size) for p, size in found)
+
+
+def _walk_dangling(folder: str):
+    """Symbolic links under ``folder`` that point nowhere, found as ``os.walk`` (Beam's local
+    listing) would see them: real folders are searched, linked folders are not."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink():
+            if not os.path.exists(entry.path):
+                yield entry.path
+        elif entry.is_dir(follow_symlinks=False):
+            yield from _walk_dangling(entry.path)
+
+
+def _dangling_links(src: str, root: str) -> list[str]:
+    """The links among a local source's files that point nowhere. Beam's listing drops them
+    silently (it cannot read their size); they are inputs all the same, and reading one fails
+    with a reason (:func:`read_bytes`), so it ends as a reject instead of vanishing."""
+    if FileSystems.get_scheme(src) is not None:
+        return []
+    if _GLOB.search(src):
+        pattern = re.compile(FileSystem.translate_pattern(src))
+        return [p for p in _walk_dangling(root or ".") if pattern.match(p)]
+    if _is_local_dir(src):
+        return [p for p in _walk_dangling(root or ".") if images.is_image_name(p)]
+    return []
 
 
 def merge_sources(srcs: list[str]) -> tuple[list[InputFile], list[Reject]]:
@@ -94,7 +124,14 @@ def merge_sources(srcs: list[str]) -> tuple[list[InputFile], list[Reject]]:
 
 
 def read_bytes(path: str) -> bytes:
-    """The whole file, uncompressed as stored (a ``.gz`` name is not unpacked)."""
+    """The whole file, uncompressed as stored (a ``.gz`` name is not unpacked).
+
+    Raises:
+      FileNotFoundError: naming the target of a symbolic link that points nowhere.
+    """
+    if FileSystems.get_scheme(path) is None and os.path.islink(path) and not os.path.exists(path):
+        raise FileNotFoundError(f"a symbolic link to {os.readlink(path)}, which does not exist; "
+                                "fix or remove the link")
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
         return f.read()
 

@@ -71,13 +71,15 @@ def _check_record(data: bytes, path: str, index: int, deep: bool) -> str:
 
 
 def _stray_shards(out: str, info: dict[str, Any]) -> list[str]:
-    """Shard files of the dataset's name that ``dataset_info.json`` does not list."""
+    """Shard files of the dataset's name that ``dataset_info.json`` does not list. Files beside
+    the shards that only look alike (tfrecord2idx's ``.idx`` indexes) are not shards."""
     listed = {schema.shard_name(info["name"], s["name"], i, len(s["shardLengths"]))
               for s in info["splits"] for i in range(len(s["shardLengths"]))}
     pattern = FileSystems.join(out, f"{info['name']}-*.tfrecord-*")
     return [f"{m.path}: a shard that dataset_info.json does not list (left from another run?)"
             for m in FileSystems.match([pattern])[0].metadata_list
-            if m.path.replace("\\", "/").rsplit("/", 1)[-1] not in listed]
+            if schema.is_dataset_shard(m.path, info["name"])
+            and m.path.replace("\\", "/").rsplit("/", 1)[-1] not in listed]
 
 
 def _foreign_files(out: str, info: dict[str, Any], manifest: dict[str, Any] | None) -> list[str]:
@@ -166,11 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     """Exit 0 for a sound dataset, 1 when problems were found, 2 for a usage error (``error: ...``)."""
     args = build_parser().parse_args(argv)
     try:
+        if args.sheet:
+            from pipelines import sheet  # cv2 drawing is only needed here
+
+            sheet.check_sheet_path(args.out, args.sheet)  # before the work, not after it
         report = inspect_dataset(args.out, deep=args.deep)
         print_report(report)
         if args.sheet and report.splits:
-            from pipelines import sheet  # cv2 drawing is only needed here
-
             n = sheet.write_sheet(args.out, args.sheet, args.sheet_pairs, args.split)
             print(f"contact sheet of {n} pair(s): {args.sheet}")
     except ValueError as exc:

@@ -200,28 +200,32 @@ def counters_from_metadata(manifest: dict[str, Any], listed_inputs: int) -> dict
 DEFAULT_INPUT_BYTES = 4 * 2**20
 
 
-def shard_plan(items: list, num_shards: int | None, estimate: Callable[[Any], tuple[str, int, int]] | None) -> ShardPlan:
+def shard_plan(items: list, num_shards: int | None, estimate: Callable[[Any], tuple[str, int, int]] | None,
+               units: int | None = None) -> ShardPlan:
     """Shards per split, planned from the listed inputs before the run starts.
 
     ``estimate(item) -> (split, records, bytes)`` says what one input will give (``bytes`` only
     sets how many shards ``auto`` makes); without it every split gets ``num_shards``, or for
-    ``auto`` one shard per ``TARGET_SHARD_BYTES`` of ``DEFAULT_INPUT_BYTES`` per input.
+    ``auto`` one shard per ``TARGET_SHARD_BYTES`` of ``DEFAULT_INPUT_BYTES`` per input (per
+    counted unit, when ``units`` says how many the items stand for).
     """
     if estimate is not None:
         return ShardPlan.from_estimates((estimate(item) for item in items), num_shards)
-    return ShardPlan({}, plan_split(len(items), len(items) * DEFAULT_INPUT_BYTES, num_shards))
+    count = len(items) if units is None else units
+    return ShardPlan({}, plan_split(count, count * DEFAULT_INPUT_BYTES, num_shards))
 
 
 def run_dataset(args: argparse.Namespace, pipeline: str, sources: list[str], items: list, listing_rejects: list,
                 item_type: type, fn: Callable, path_of: Callable, parameters: dict[str, Any],
-                options: PipelineOptions, num_shards: int | None,
+                options: PipelineOptions, num_shards: int | None, units: int | None = None,
                 estimate: Callable[[Any], tuple[str, int, int]] | None = None) -> dict[str, Any]:
     """What every dataset pipeline does once its inputs are listed: prepare ``--out``, record the
     inputs, run ``fn`` over them into shards and metadata in a staging folder, commit them into
     ``--out``, and return the manifest.
 
     ``args`` supplies the common flags (``--out``, ``--name``, ``--overwrite``, ``--seed``);
-    ``pipeline`` and ``sources`` are recorded in the manifest beside ``parameters``;
+    ``pipeline`` and ``sources`` are recorded in the manifest beside ``parameters``. ``units``: the
+    inputs counted when an item stands for several (``transforms.Units``); default one per item.
     ``estimate`` plans ``auto`` sharding (see :func:`shard_plan`). A run that fails
     (:func:`failures`) does not replace a dataset already in ``--out``: it is kept aside, and the
     manifest's ``kept_at`` says where.
@@ -229,9 +233,9 @@ def run_dataset(args: argparse.Namespace, pipeline: str, sources: list[str], ite
     staging = prepare_out(args.out, args.name, args.overwrite)
     inputs_path = write_inputs(staging, items)
     run_info = {"pipeline": pipeline, "name": args.name, "out": args.out, "sources": sources,
-                "inputs": len(items) + len(listing_rejects), "seed": args.seed,
+                "inputs": (len(items) if units is None else units) + len(listing_rejects), "seed": args.seed,
                 "parameters": parameters, "versions": metadata.package_versions()}
-    plan = shard_plan(items, num_shards, estimate)
+    plan = shard_plan(items, num_shards, estimate, units)
 
     def build(p: beam.Pipeline) -> None:
         build_dataset(p, inputs_path, item_type, fn, path_of, listing_rejects, staging, args.name, plan, run_info)

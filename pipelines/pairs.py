@@ -16,21 +16,24 @@ import sys
 from typing import Any
 
 
-from pipelines import launch, layouts
+from pipelines import guard, launch, layouts
 from pipelines.layouts import PairInput
 from pipelines.realpairs import PairSettings, estimate, make_pairs
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="blurgen pairs", description="Pack real blurred/sharp pairs into TFRecord shards. "
+        prog="blurgen pairs", description="Pack real blurred/sharp pairs into TFRecord shards. Both images of "
+        "a pair are turned by their EXIF orientation only when their tags agree; a pair whose tags differ is "
+        "rejected. "
         "Flags not listed here go to Apache Beam (--runner, --direct_num_workers, --setup_file, ...).")
     parser.add_argument("--layout", choices=layouts.LAYOUTS, required=True, help="how the pairs are laid out")
     parser.add_argument("--src", action="append", default=[],
                         help="gopro: the GOPRO_Large folder; realblur: list file(s); side-by-side: files, globs, folders")
     parser.add_argument("--blurred", help="folders: the folder of blurred images")
     parser.add_argument("--sharp", help="folders: the folder of sharp images")
-    parser.add_argument("--root", help="realblur: the folder the list paths are relative to (default: the list file's)")
+    parser.add_argument("--root", help="realblur: the folder the list paths are relative to (default: the list "
+                        "file's); a path leaving it is rejected")
     parser.add_argument("--blur-kind", choices=("blur", "blur_gamma"), default="blur", help="gopro: which blurred frames")
     parser.add_argument("--blurred-side", choices=("left", "right"), default="left", help="side-by-side: the blurred half")
     launch.add_common_flags(parser)
@@ -78,6 +81,9 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     num_shards = launch.parse_num_shards(args.num_shards)
     options = launch.beam_options(beam_args, parser)
     pairs, listing_rejects = list_pairs(args)
+    files = [(p, "input") for item in pairs for p in (item.blurred, item.sharp)]
+    guard.check_dataset_inputs(args.out, args.name, files + [(r.path, "input") for r in listing_rejects]
+                               + [(s, "--src") for s in args.src])
     launch.LOG.info("pairs: %d %s inputs -> %s", len(pairs) + len(listing_rejects), args.layout, args.out)
     parameters = {k: v for k, v in vars(args).items() if k not in ("verbose", "overwrite")}
     return launch.run_dataset(args, f"pairs/{args.layout}", args.src or [args.blurred, args.sharp], pairs,

@@ -1,8 +1,9 @@
 """One real blurred/sharp pair in, its examples out (the per-element work of ``pairs``).
 
-Both images are decoded to RGB uint8 and re-encoded as PNG, so every shard holds one format
-whatever the source. Real pairs carry no kernel. Patches, when asked for, are cut at the same
-boxes from both images, drawn from ``example_rng(seed, key + "#crop", 0)``.
+Both images are decoded to RGB uint8 by one rule (:func:`decode_pair`: EXIF orientation applied
+to both or to neither) and re-encoded as PNG, so every shard holds one format whatever the
+source. Real pairs carry no kernel. Patches, when asked for, are cut at the same boxes from both
+images, drawn from ``example_rng(seed, key + "#crop", 0)``.
 """
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from blurgen.images import decode_image, encode_png
+from blurgen.orientation import apply_orientation, describe, read_orientation
 from blurgen.seeding import example_rng
 from pipelines import crops, inputs
 from pipelines.examples import Pair
 from pipelines.layouts import PairInput
-from pipelines.rejects import PARTNER_MISSING, SIZES_DIFFER, RejectError
+from pipelines.rejects import ORIENTATION_DIFFERS, PARTNER_MISSING, SIZES_DIFFER, RejectError
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,11 @@ class PairSettings:
             raise ValueError("--patch must be >= 0 and --patches-per-image >= 1")
 
 
-def _read(path: str, partner: str | None) -> np.ndarray:
+def _read(path: str, partner: str | None) -> bytes:
     if partner is not None and not inputs.exists(path):
         raise RejectError(PARTNER_MISSING, f"{path}: does not exist, so {partner} has no partner; "
                                            f"check the dataset is complete")
-    return decode_image(inputs.read_bytes(path), path)
+    return inputs.read_bytes(path)
 
 
 def _halves(image: np.ndarray, item: PairInput, blurred_side: str) -> tuple[np.ndarray, np.ndarray]:
@@ -51,15 +53,30 @@ def _halves(image: np.ndarray, item: PairInput, blurred_side: str) -> tuple[np.n
     return (left, right) if blurred_side == "left" else (right, left)
 
 
+def decode_pair(blurred_data: bytes, sharp_data: bytes, item: PairInput) -> tuple[np.ndarray, np.ndarray]:
+    """Both images of a pair by one rule: decoded as stored, then both turned by their EXIF
+    orientation when the two tags agree (two frames of one camera). Tags that differ would turn
+    one image against the other, so the pair is rejected, naming both tags."""
+    tag_b, tag_s = read_orientation(blurred_data), read_orientation(sharp_data)
+    if tag_b != tag_s:
+        raise RejectError(ORIENTATION_DIFFERS, (
+            f"{item.blurred}: EXIF orientation {describe(tag_b)}, but its sharp partner {item.sharp} has "
+            f"orientation {describe(tag_s)}; a viewer would turn one against the other, so the pair cannot be "
+            f"aligned. Give both files the same orientation tag (e.g. exiftool -n -Orientation=1 on both) "
+            f"or re-export them the same way"))
+    blurred = decode_image(blurred_data, item.blurred, orientation=False)
+    sharp = decode_image(sharp_data, item.sharp, orientation=False)
+    return apply_orientation(blurred, tag_b), apply_orientation(sharp, tag_s)
+
+
 def load_images(item: PairInput, s: PairSettings) -> tuple[np.ndarray, np.ndarray]:
     """``(blurred, sharp)`` RGB uint8 of the same shape, or a ``RejectError``/``ImageError``."""
     if item.sharp is None:
-        return _halves(_read(item.blurred, None), item, s.blurred_side)
+        return _halves(decode_image(_read(item.blurred, None), item.blurred), item, s.blurred_side)
     if not inputs.exists(item.sharp):
         raise RejectError(PARTNER_MISSING, f"{item.blurred}: its sharp partner {item.sharp} does not exist; "
                                            f"check the dataset is complete")
-    blurred = _read(item.blurred, item.sharp)
-    sharp = _read(item.sharp, item.blurred)
+    blurred, sharp = decode_pair(_read(item.blurred, item.sharp), _read(item.sharp, item.blurred), item)
     if blurred.shape != sharp.shape:
         raise RejectError(SIZES_DIFFER, f"{item.blurred}: {blurred.shape[1]}x{blurred.shape[0]} px but its sharp "
                                         f"partner {item.sharp} is {sharp.shape[1]}x{sharp.shape[0]} px; "

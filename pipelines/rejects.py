@@ -19,12 +19,16 @@ TRUNCATED = "truncated"
 NOT_AN_IMAGE = "not an image"
 TOO_SMALL = "too small"
 SIZES_DIFFER = "sizes differ"
+ORIENTATION_DIFFERS = "orientation differs"
 PARTNER_MISSING = "partner missing"
 DUPLICATE = "duplicate"
 MALFORMED = "malformed"
+TOO_SHORT = "too short"  # a clip with fewer frames than one window
+BAD_FRAME = "bad frame"  # a window holding a frame that cannot be decoded
+SCENE_CUT = "scene cut"  # a window spanning a cut between two shots
 ERROR = "error"
-KINDS = (UNREADABLE, EMPTY, TRUNCATED, NOT_AN_IMAGE, TOO_SMALL, SIZES_DIFFER, PARTNER_MISSING,
-         DUPLICATE, MALFORMED, ERROR)
+KINDS = (UNREADABLE, EMPTY, TRUNCATED, NOT_AN_IMAGE, TOO_SMALL, SIZES_DIFFER, ORIENTATION_DIFFERS,
+         PARTNER_MISSING, DUPLICATE, MALFORMED, TOO_SHORT, BAD_FRAME, SCENE_CUT, ERROR)
 
 
 class RejectError(ValueError):

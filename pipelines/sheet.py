@@ -9,13 +9,25 @@ import itertools
 
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import preview, schema
+from blurgen import preview, safety, schema
 from blurgen.images import decode_image, encode_png
-from pipelines import inputs, metadata
+from pipelines import guard, inputs, metadata
 from pipelines.examples import decode_example
 from pipelines.inspection import iter_examples, shard_paths
 
 ROW = 160  # px, the height of one row
+
+
+def check_sheet_path(out: str, sheet_path: str) -> None:
+    """Refuse a ``--sheet`` path that is one of the dataset's own files (a shard, its metadata).
+
+    Raises:
+      ValueError: naming the file it would overwrite.
+    """
+    shards = FileSystems.match([FileSystems.join(out, "*.tfrecord*")])[0].metadata_list
+    dataset = [(m.path, "the dataset's shard") for m in shards]
+    dataset += [(FileSystems.join(out, f), f"the dataset's {f}") for f in guard.METADATA_FILES]
+    safety.check_outputs([(sheet_path, "--sheet")], dataset, "write the contact sheet somewhere else")
 
 
 def write_sheet(out: str, sheet_path: str, count: int, split: str | None = None) -> int:

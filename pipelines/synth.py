@@ -25,7 +25,7 @@ from typing import Any
 
 from blurgen import options
 from blurgen.config import DegradeConfig
-from pipelines import inputs, launch
+from pipelines import guard, inputs, launch
 from pipelines.inputs import InputFile
 from pipelines.synthesize import SynthSettings, estimate, synthesize
 
@@ -94,6 +94,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     num_shards = launch.parse_num_shards(args.num_shards)
     options = launch.beam_options(beam_args, parser)
     photos, listing_rejects = inputs.merge_sources(args.src)
+    guard.check_dataset_inputs(args.out, args.name, [(p.path, "input") for p in photos]
+                               + [(r.path, "input") for r in listing_rejects] + [(args.config, "--config")])
     launch.LOG.info("synth: %d photos under %s -> %s", len(photos) + len(listing_rejects), args.src, args.out)
     parameters = {k: v for k, v in vars(args).items() if k not in ("config", "verbose", "overwrite")}
     parameters.update(degrade=settings.degrade.to_dict(), degrade_config_file=args.config)

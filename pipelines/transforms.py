@@ -6,24 +6,47 @@ either gives all its pairs or none: expected problems (:class:`~pipelines.reject
 dead-letter output (``with_exception_handling``) and becomes a reject too, so nothing is lost
 and one bad file never stops a run. Outputs: ``records`` as ``(split, key, example_bytes)``,
 ``rejects`` as :class:`~pipelines.rejects.Reject`, ``done`` as one name per written input.
+
+An input may also stand for several counted units (a frame range of a clip holds several
+windows): then ``fn`` returns :class:`Units`, and each :class:`Unit` gives its pairs or its one
+reject on its own, emitted as it comes, so the input's outputs are never all held at once.
 """
 from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from blurgen.images import ImageError
 from pipelines.examples import encode_example
-from pipelines.rejects import RejectError, from_dead_letter, reject_from
+from pipelines.rejects import Reject, RejectError, from_dead_letter, reject_from
 
 LOG = logging.getLogger(__name__)
 RECORD, REJECT, DONE = 0, 1, 2
 PROGRESS_EVERY = 25  # inputs
 PROGRESS_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One counted unit of an input: ``pairs`` as ``(split, Pair)`` when written, else its ``reject``."""
+
+    name: str
+    pairs: tuple = ()
+    reject: Reject | None = None
+
+
+class Units:
+    """What ``fn`` returns for an input that stands for several counted units. The iterable is
+    consumed lazily and must yield every unit of the input exactly once and raise nothing (a
+    unit that fails is a :class:`Unit` with a reject), so that inputs = written + rejected holds."""
+
+    def __init__(self, units: Iterable[Unit]):
+        self.units = units
 
 
 class _ProcessFn(beam.DoFn):
@@ -52,17 +75,33 @@ class _ProcessFn(beam.DoFn):
         path = self.path_of(element)
         try:
             made = self.fn(element)
-            # Encode everything before emitting anything: an input gives all its pairs or none.
-            out = [(split, pair.key, encode_example(pair)) for split, pair in made]
+            if not isinstance(made, Units):
+                # Encode everything before emitting anything: an input gives all its pairs or none.
+                out = [(split, pair.key, encode_example(pair)) for split, pair in made]
         except (RejectError, ImageError, OSError) as exc:
             self.rejects.inc()
             LOG.debug("rejected %s: %s", path, exc)
             yield REJECT, reject_from(path, exc)
             return
+        if isinstance(made, Units):  # each unit on its own, as it comes
+            yield from self._each_unit(made.units)
+            return
         self.pairs.inc(len(out))
         for rec in out:
             yield RECORD, rec
         yield DONE, path
+
+    def _each_unit(self, units: Iterable[Unit]):
+        for unit in units:
+            if unit.reject is not None:
+                self.rejects.inc()
+                yield REJECT, unit.reject
+                continue
+            out = [(split, pair.key, encode_example(pair)) for split, pair in unit.pairs]
+            self.pairs.inc(len(out))
+            for rec in out:
+                yield RECORD, rec
+            yield DONE, unit.name
 
 
 def _dead_letter(bad, path_of):

@@ -29,7 +29,7 @@ import sys
 import cv2
 import numpy as np
 
-from blurgen import preview
+from blurgen import preview, safety
 
 
 def report_name(report: dict, path: str) -> str:
@@ -109,18 +109,37 @@ def restorations(reports: list[dict], keys: list[str], count: int, data_glob: st
     return [[pairs[k][0], *[m(pairs[k][0]) for m in models], pairs[k][1]] for k in wanted]
 
 
+def _load(path: str) -> dict:
+    """A report, or a ValueError naming the file when it is missing or not JSON."""
+    import tensorflow as tf
+
+    from training.score import load_report
+    try:
+        return load_report(path)
+    except (tf.errors.OpError, OSError) as exc:
+        raise ValueError(f"{path}: cannot be read ({getattr(exc, 'message', exc)}); pass report files "
+                         "written by python -m training.score") from None
+    except (json.JSONDecodeError, AttributeError) as exc:  # not JSON, or JSON but not an object
+        raise ValueError(f"{path}: not a score report ({exc}); pass report files written by "
+                         "python -m training.score") from None
+
+
 def compare(paths: list[str], out: str, names: list[str] | None = None, images: int = 3,
             data_glob: str | None = None, picture: bool = True) -> dict:
     """Write the table (md, json) and, with ``picture``, the PNG; returns ``{kind: path}``."""
-    from training.score import load_report
-    reports = [load_report(p) for p in paths]
+    written = {"markdown": os.path.join(out, "comparison.md"), "json": os.path.join(out, "comparison.json")}
+    picture_path = os.path.join(out, "comparison.png")
+    safety.check_outputs([*written.values(), picture_path], paths, "choose another --out folder")
+    reports = [_load(p) for p in paths]
     names = names or [report_name(r, p) for r, p in zip(reports, paths)]
     if len(names) != len(reports):
         raise ValueError(f"--names gives {len(names)} names for {len(reports)} reports")
-    keys = check_same_images(reports, paths)
-    table = comparison_table(reports, names)
+    try:
+        keys = check_same_images(reports, paths)
+        table = comparison_table(reports, names)
+    except KeyError as exc:
+        raise ValueError(f"a report lacks the field {exc}; pass reports written by python -m training.score") from None
     os.makedirs(out, exist_ok=True)
-    written = {"markdown": os.path.join(out, "comparison.md"), "json": os.path.join(out, "comparison.json")}
     with open(written["markdown"], "w") as fh:
         fh.write(markdown(table))
     with open(written["json"], "w") as fh:
@@ -128,7 +147,7 @@ def compare(paths: list[str], out: str, names: list[str] | None = None, images: 
     if picture and images > 0:
         from blurgen.images import encode_png
         grid = side_by_side(restorations(reports, keys, images, data_glob), ["blurred", *names, "sharp"])
-        written["picture"] = os.path.join(out, "comparison.png")
+        written["picture"] = picture_path
         with open(written["picture"], "wb") as fh:
             fh.write(encode_png(grid))
     return written
@@ -143,8 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default=None, help="shard glob to restore for the picture (default: the reports')")
     p.add_argument("--no-picture", action="store_true", help="write the table only")
     args = p.parse_args(argv)
-    written = compare(args.reports, args.out, args.names.split(",") if args.names else None, args.images,
-                      args.data, not args.no_picture)
+    try:
+        written = compare(args.reports, args.out, args.names.split(",") if args.names else None, args.images,
+                          args.data, not args.no_picture)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     with open(written["markdown"]) as fh:
         print(fh.read())
     for kind, path in written.items():

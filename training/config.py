@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+INITS = ("normal", "he", "glorot")
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -29,9 +30,13 @@ class TrainConfig:
     Networks:
       generator: registry name in ``training.networks.GENERATORS`` ("resnet": DeblurGAN's ResNet).
       gen_filters / gen_blocks / gen_norm / gen_dropout: width (first conv), residual blocks,
-        normalisation ("instance", "batch" or "none") and dropout rate inside the blocks.
+        normalisation ("instance": no learned scale or shift, as DeblurGAN; "batch"; "none") and
+        dropout rate inside the blocks (DeblurGAN: 0.5).
+      gen_padding: padding of the generator's 7x7 and residual convolutions ("reflect", DeblurGAN's, or "zero").
       gen_zero_init_output: start the last convolution at zero, so that thanks to the global skip the
-        untrained generator is the identity (DeblurGAN: False; the smoke preset uses it to learn fast).
+        untrained generator is the identity (DeblurGAN: False).
+      init / init_std: initial convolution weights of generator and critic: "normal" is
+        N(0, init_std) (DeblurGAN: 0.02), "he" He-normal, "glorot" Keras' default.
       critic: registry name in ``training.networks.CRITICS`` ("patchgan": 70x70 PatchGAN).
       critic_filters / critic_layers / critic_norm: width, strided layers (3 for 70x70), norm.
     Losses:
@@ -48,6 +53,10 @@ class TrainConfig:
         "color,translation,cutout"; "" switches it off.
     Optimiser and data:
       lr, beta1, beta2: Adam (DeblurGAN: 1e-4, 0.5, 0.999), the same for generator and critic.
+      lr_decay_start / lr_decay_steps: the learning rate is ``lr`` until generator step
+        ``lr_decay_start``, then falls linearly to 0 over ``lr_decay_steps`` steps (DeblurGAN: 150
+        epochs constant, 150 decaying). -1 means half of the run (``epochs * steps_per_epoch``) for
+        the start and the rest of the run for the decay; ``lr_decay_steps`` 0 keeps ``lr`` constant.
       batch, crop: batch size and square crop side in px (a multiple of 4).
       shuffle_buffer, ignore_errors: examples in the shuffle buffer; skip and count corrupt records.
     Run:
@@ -59,8 +68,11 @@ class TrainConfig:
     gen_filters: int = 64
     gen_blocks: int = 9
     gen_norm: str = "instance"
-    gen_dropout: float = 0.0
+    gen_dropout: float = 0.5
+    gen_padding: str = "reflect"
     gen_zero_init_output: bool = False
+    init: str = "normal"
+    init_std: float = 0.02
     critic: str = "patchgan"
     critic_filters: int = 64
     critic_layers: int = 3
@@ -77,6 +89,8 @@ class TrainConfig:
     lr: float = 1e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    lr_decay_start: int = -1
+    lr_decay_steps: int = -1
     batch: int = 1
     crop: int = 256
     shuffle_buffer: int = 256
@@ -104,8 +118,28 @@ class TrainConfig:
                 raise ValueError(f"{_setting(name)} must be at least 1, got {getattr(self, name)}")
         if not 0.0 <= self.gen_dropout < 1.0:
             raise ValueError(f"{_setting('gen_dropout')} must be in [0, 1), got {self.gen_dropout}")
+        if self.gen_padding not in ("reflect", "zero"):
+            raise ValueError(f"{_setting('gen_padding')} must be 'reflect' or 'zero', got {self.gen_padding!r}")
+        if self.init not in INITS:
+            raise ValueError(f"{_setting('init')} must be one of {INITS}, got {self.init!r}")
+        if not self.init_std > 0:
+            raise ValueError(f"{_setting('init_std')} must be positive, got {self.init_std}")
+        for name in ("lr_decay_start", "lr_decay_steps"):
+            if getattr(self, name) < -1:
+                raise ValueError(f"{_setting(name)} must be -1 (half of the run) or at least 0, got {getattr(self, name)}")
         if self.strategy not in ("default", "mirrored"):
             raise ValueError(f"{_setting('strategy')} must be 'default' or 'mirrored', got {self.strategy!r}")
+
+    @property
+    def total_steps(self) -> int:
+        """Generator steps of the whole run."""
+        return self.epochs * self.steps_per_epoch
+
+    def lr_schedule(self) -> tuple[int, int]:
+        """``(start, length)`` of the linear decay in generator steps, with -1 resolved."""
+        start = self.total_steps // 2 if self.lr_decay_start < 0 else self.lr_decay_start
+        length = max(self.total_steps - start, 0) if self.lr_decay_steps < 0 else self.lr_decay_steps
+        return start, length
 
     def get_extra(self, name: str, default: Any = None) -> Any:
         """A setting from ``extra`` (for parts added by later presets)."""

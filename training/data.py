@@ -11,6 +11,7 @@ names the shard; with ``ignore_errors=True`` the rest of that shard is skipped i
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -19,6 +20,8 @@ import tensorflow as tf
 from blurgen import schema
 
 AUTOTUNE = tf.data.AUTOTUNE
+MAX_OPEN_SHARDS = 64  # shards read at once (each holds a 1 MiB read buffer)
+log = logging.getLogger("training.data")
 
 
 class CorruptShardError(ValueError):
@@ -41,8 +44,20 @@ FEATURE_SPEC = _feature_spec()
 _PAIR_FIELDS = (schema.KEY, schema.BLURRED, schema.SHARP)
 
 
+def _has_wildcard(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[")
+
+
 def list_shards(patterns: str | Sequence[str]) -> list[str]:
-    """Sorted shard paths matching one or more glob patterns (comma-separated in one string works too)."""
+    """Sorted shard paths matching one or more glob patterns (comma-separated in one string works too).
+
+    A glob takes only the files named as shards (:func:`blurgen.schema.is_shard_name`), so
+    tfrecord2idx's ``*.tfrecord-00000-of-00008.idx`` indexes beside the shards are left out (with a
+    warning saying how many); a path without wildcards is taken as given.
+
+    Raises:
+      ValueError: a pattern matches nothing, matches no shard, or is a folder.
+    """
     if isinstance(patterns, str):
         patterns = [p for p in patterns.split(",") if p]
     files: set[str] = set()
@@ -50,8 +65,55 @@ def list_shards(patterns: str | Sequence[str]) -> list[str]:
         found = tf.io.gfile.glob(pattern)
         if not found:
             raise ValueError(f"no shard matches {pattern!r}; check the path (quote it so the shell does not expand it)")
+        if not _has_wildcard(pattern) and tf.io.gfile.isdir(pattern):
+            raise ValueError(f"{pattern} is a folder, not a shard; pass a glob of the shards in it, "
+                             f"e.g. '{pattern.rstrip('/')}/*-train.tfrecord-*'")
+        if _has_wildcard(pattern):
+            shards = [f for f in found if schema.is_shard_name(f)]
+            others = sorted(set(found) - set(shards))
+            if not shards:
+                raise ValueError(f"{pattern!r} matches {len(found)} file(s) but no shard (e.g. {others[0]}); shards "
+                                 f"are named {schema.SHARD_NAMING}: check the glob, or name a file without wildcards")
+            if others:
+                log.warning("%r also matches %d file(s) that are not shards (e.g. %s); they are not read",
+                            pattern, len(others), others[0])
+            found = shards
         files.update(found)
     return sorted(files)
+
+
+def check_schema(files: Sequence[str]) -> None:
+    """Parse the first record of every shard (read in parallel) with the fields training needs.
+
+    Raises:
+      ValueError: naming the first shard whose records are of another schema (another tool's
+        dataset, or not Examples at all) and the features it holds. Unreadable first records are
+        left to the reading itself, which names corrupt shards.
+    """
+    spec = {k: FEATURE_SPEC[k] for k in _PAIR_FIELDS}
+
+    def first(path):
+        one = tf.data.TFRecordDataset(path).take(1).ignore_errors()
+        return tf.data.Dataset.zip((tf.data.Dataset.from_tensors(path).repeat(), one))
+
+    firsts = tf.data.Dataset.from_tensor_slices(list(files)).interleave(
+        first, cycle_length=min(len(files), 16) or 1, num_parallel_calls=AUTOTUNE, deterministic=True)
+    for path, record in firsts:
+        try:
+            tf.io.parse_single_example(record, spec)
+        except tf.errors.InvalidArgumentError:
+            raise ValueError(f"{path.numpy().decode()}: not a blurgen shard ({_features_of(record.numpy())}, "
+                             f"training needs {list(_PAIR_FIELDS)}, all bytes); pass shards written by "
+                             "`blurgen synth` or `blurgen pairs`") from None
+
+
+def _features_of(record: bytes) -> str:
+    try:
+        example = tf.train.Example.FromString(record)
+    except Exception:  # noqa: BLE001 - any parse failure means the same thing here
+        return "its records are not tf.train.Example protos"
+    kinds = {name: f.WhichOneof("kind") for name, f in example.features.feature.items()}
+    return "its records hold " + (", ".join(f"{n} ({k})" for n, k in sorted(kinds.items())) or "no features")
 
 
 def parse_pair(record: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -139,8 +201,10 @@ def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int
         return d.ignore_errors() if ignore_errors else d
 
     # Deterministic order: with the seeded shuffles and per-element crop seeds, the same seed gives
-    # the same batches in every run (parallel reads and decodes still overlap).
-    return ds.interleave(one_file, cycle_length=min(len(files), 8), block_length=1,
+    # the same batches in every run (parallel reads and decodes still overlap). Reading many shards
+    # at once, one record from each in turn, mixes photos across shards; within a shard the
+    # pipelines' record order (blurgen.schema.record_order) already scatters each photo's records.
+    return ds.interleave(one_file, cycle_length=min(len(files), MAX_OPEN_SHARDS), block_length=1,
                          num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
@@ -191,6 +255,7 @@ def train_dataset(patterns: str | Sequence[str], batch: int, crop: int, shuffle_
     parallel; each pair gets one random crop and flip shared by both images.
     """
     files = list_shards(patterns)
+    check_schema(files)
     ds = _records(files, shuffle=True, ignore_errors=ignore_errors, seed=seed)
     # Shuffle serialized records (small) before decoding (large), and before repeat so that
     # every epoch boundary still mixes.
@@ -218,6 +283,7 @@ def eval_dataset(patterns: str | Sequence[str], ignore_errors: bool = False) -> 
     HxWx3 uint8; ``index`` is the record's position among the readable records (with
     ``ignore_errors`` the gaps are the undecodable ones)."""
     files = list_shards(patterns)
+    check_schema(files)
     ds = _records(files, shuffle=False, ignore_errors=ignore_errors, seed=None)
     ds = tf.data.Dataset.zip((ds, tf.data.Dataset.counter()))
 

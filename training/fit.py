@@ -24,16 +24,19 @@ import os
 import posixpath
 import sys
 import tempfile
+import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from training import checkpoint, data, tblog
-from training.config import PRESETS, TrainConfig, add_config_flags, config_from_args, preset
+from training import checkpoint, curves, data, tblog
+from training.config import PRESETS, TrainConfig, add_config_flags, config_from_args, flag_name, preset
 from training.gan import DeblurGAN
 
 log = logging.getLogger("training.fit")
+CONFIG_FILE = "config.json"
+SUMMARY_FILE = "fit-summary.json"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -51,19 +54,34 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+# Settings a resumed run may change: they say how long to go on and what to write, not what is
+# trained. Every other setting must match the saved run's.
+RESUMABLE_CHANGES = ("epochs", "checkpoint_every", "samples", "ignore_errors")
+
+
 def resolve_config(args: argparse.Namespace) -> tuple[TrainConfig, bool]:
     """The run's settings: the saved ``config.json`` when resuming, else the preset; flags on top.
-    Returns ``(config, resuming)``."""
-    saved = posixpath.join(args.out, "config.json")
+    Returns ``(config, resuming)``.
+
+    Raises:
+      ValueError: resuming with a ``--preset`` or flags that change what the saved run trains
+        (anything but :data:`RESUMABLE_CHANGES`); the message lists each difference.
+    """
+    saved = posixpath.join(args.out, CONFIG_FILE)
     resuming = tf.io.gfile.exists(saved)
-    if resuming:
-        with tf.io.gfile.GFile(saved) as f:
-            base = TrainConfig.from_dict(json.load(f))
-        if args.preset or args.smoke:
-            log.warning("%s exists: resuming with its settings; --preset is ignored", saved)
-    else:
-        base = preset("smoke" if args.smoke else (args.preset or "deblurgan"))
-    return config_from_args(args, base), resuming
+    if not resuming:
+        return config_from_args(args, preset("smoke" if args.smoke else (args.preset or "deblurgan"))), False
+    with tf.io.gfile.GFile(saved) as f:
+        base = TrainConfig.from_dict(json.load(f))
+    cfg = config_from_args(args, base)
+    asked = config_from_args(args, preset("smoke" if args.smoke else args.preset)) if (args.preset or args.smoke) else cfg
+    diffs = [f"{flag_name(k)}: saved {v!r}, now {getattr(asked, k)!r}"
+             for k, v in base.to_dict().items() if k not in RESUMABLE_CHANGES and asked.to_dict()[k] != v]
+    if diffs:
+        raise ValueError(f"{args.out} holds a run with other settings ({'; '.join(diffs)}); resume it with its "
+                         f"own settings (only {', '.join(flag_name(k) for k in RESUMABLE_CHANGES)} may change) "
+                         "or choose a new --out")
+    return cfg, True
 
 
 def make_strategy(cfg: TrainConfig) -> tf.distribute.Strategy:
@@ -88,7 +106,8 @@ def export_generator(model: DeblurGAN, cfg: TrainConfig, out: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         local = os.path.join(tmp, "generator.keras")
         gen.save(local)
-        tf.io.gfile.copy(local, path, overwrite=True)
+        tf.io.gfile.copy(local, path + ".tmp", overwrite=True)
+    tf.io.gfile.rename(path + ".tmp", path, overwrite=True)
     return path
 
 
@@ -155,6 +174,86 @@ class ScalarLog(keras.callbacks.Callback):
         self.writer.flush()
 
 
+class HealthCheck(keras.callbacks.Callback):
+    """Per epoch, on one fixed batch (validation if given): the share of positive activations
+    after each of the generator's ReLUs, and the content loss of the restored images beside that
+    of the blurred input itself (the identity). A generator whose ReLUs have died returns its
+    input plus a constant and cannot learn again; one that does no better than the identity
+    has learnt nothing. Both are logged as warnings, and go to the epoch's logs
+    (``min_active``, ``probe_content``, ``identity_content``) and the run's summary.
+    """
+
+    DEAD = 0.01  # a ReLU layer with fewer positive activations than this is dead
+    GRACE_EPOCHS = 2  # epochs allowed before a loss at the identity's level is worth a warning
+
+    def __init__(self, blurred: np.ndarray, sharp: np.ndarray):
+        super().__init__()
+        self.blurred, self.sharp = blurred, sharp
+        self.last: dict = {}
+        self.epochs_seen = 0
+
+    def _probe(self):
+        gen = self.model.generator
+        relus = [layer for layer in gen.layers if isinstance(layer, keras.layers.ReLU)]
+        probe = keras.Model(gen.input, [layer.output for layer in relus] + [gen.output])
+        outs = probe(self.blurred, training=False)
+        active = {layer.name: float(np.mean(np.asarray(o) > 0)) for layer, o in zip(relus, outs[:-1])}
+        content = float(self.model.content_loss(self.sharp, outs[-1])["content"])
+        identity = float(self.model.content_loss(self.sharp, self.blurred)["content"])
+        return active, content, identity
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs_seen += 1
+        active, content, identity = self._probe()
+        worst = min(active, key=active.get) if active else None
+        self.last = {"min_active": active[worst] if worst else None, "min_active_layer": worst,
+                     "probe_content": content, "identity_content": identity, "step": self.model.step}
+        if logs is not None:
+            logs.update(probe_content=content, identity_content=identity)
+            if worst:
+                logs["min_active"] = active[worst]
+        dead = [name for name, share in active.items() if share < self.DEAD]
+        if dead:
+            log.warning("the generator is dying: %s have fewer than %.0f%% positive activations (%s); it now returns "
+                        "little more than its input. Lower --lr, use normalisation (--gen-norm instance) or "
+                        "--init he", ", ".join(dead), 100 * self.DEAD,
+                        ", ".join(f"{n} {active[n]:.4f}" for n in dead))
+        if self.epochs_seen >= self.GRACE_EPOCHS and content >= identity:
+            log.warning("step %d: the restored images' content loss (%.5g) is no lower than the blurred input's "
+                        "own (%.5g): the generator has not learnt to deblur", self.model.step, content, identity)
+
+
+class EpochFiles(keras.callbacks.Callback):
+    """Per epoch: a row of ``metrics.csv`` and a redrawn ``curves.png`` (:mod:`training.curves`),
+    and one line with the run's overall step, speed and time left."""
+
+    def __init__(self, out: str, total: int):
+        super().__init__()
+        self.out, self.total = out, total
+
+    def on_train_begin(self, logs=None):
+        self.started, self.start_step = time.monotonic(), self.model.step
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = self.model.step
+        elapsed = time.monotonic() - self.started
+        rate = (step - self.start_step) / max(elapsed, 1e-9)
+        lr = self.model.g_optimizer.learning_rate
+        row = {"epoch": epoch + 1, "step": step, "seconds": elapsed, "lr": float(np.asarray(lr)),
+               **{k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}}
+        curves.write_run_files(self.out, row)
+        left = (self.total - step) / rate if rate > 0 else float("nan")
+        print(f"step {step}/{self.total} ({100 * step / self.total:.0f}%), {rate:.2f} steps/s, "
+              f"about {_duration(left)} left; curves in {posixpath.join(self.out, curves.CURVES_PNG)}",
+              file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "? min"
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def build_model(cfg: TrainConfig, strategy: tf.distribute.Strategy) -> DeblurGAN:
     keras.mixed_precision.set_dtype_policy("mixed_float16" if cfg.mixed_precision else "float32")
     with strategy.scope():
@@ -193,47 +292,58 @@ def make_datasets(args: argparse.Namespace, cfg: TrainConfig, global_batch: int,
                                cfg.ignore_errors)
     val = None
     if args.val:
-        val = data.train_dataset(args.val, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed + 1, cfg.ignore_errors)
+        # The same crops every epoch (the first pass fills the cache), so that the validation
+        # curve moves only with the model.
+        val = data.train_dataset(args.val, global_batch, cfg.crop, cfg.shuffle_buffer, cfg.seed + 1,
+                                 cfg.ignore_errors).take(args.val_steps).cache()
+        for _ in val:  # fill the cache now: a partly read cache is thrown away
+            pass
     return train, val, files
 
 
 def run(argv=None) -> dict:
-    """Train; returns the step reached, the last epoch's metrics and the paths written."""
+    """Train; returns the step reached, the last epoch's metrics and the paths written.
+
+    Nothing is written to ``--out`` until the run can start: the model is built (VGG weights
+    found), the checkpoint restored, the shards listed and the first batch read. ``config.json``,
+    ``fit-summary.json`` and ``generator.keras`` are each written through a temporary name.
+    """
     args = parse_args(argv)
     cfg, resuming = resolve_config(args)
     keras.utils.set_random_seed(cfg.seed)
-    tf.io.gfile.makedirs(args.out)
-    with tf.io.gfile.GFile(posixpath.join(args.out, "config.json"), "w") as f:
-        f.write(cfg.to_json())
-
     strategy = make_strategy(cfg)
     model = build_model(cfg, strategy)
     ckpt_dir = posixpath.join(args.out, "checkpoints")
     last = checkpoint.latest(ckpt_dir)
     if last:
         print(f"resuming from {last} at step {checkpoint.restore(model, last)}", file=sys.stderr)
-    total = cfg.epochs * cfg.steps_per_epoch
+    total = cfg.total_steps
     train, val, files = make_datasets(args, cfg, cfg.batch * strategy.num_replicas_in_sync, model.step)
     history = {}
     with naming_corrupt_shards(files):
-        sample_b, sample_s = next(iter((val or train).unbatch().batch(cfg.samples).take(1)))
+        probe_b, probe_s = next(iter(val if val is not None else train))
+        sample_b, sample_s = next(iter((val if val is not None else train).unbatch().batch(cfg.samples)))
+        tf.io.gfile.makedirs(args.out)
+        curves.write_atomic(posixpath.join(args.out, CONFIG_FILE), cfg.to_json().encode("utf-8"))
         writer = tf.summary.create_file_writer(posixpath.join(args.out, "logs"))
+        health = HealthCheck(probe_b.numpy(), probe_s.numpy())
         callbacks = [CheckpointEvery(ckpt_dir, cfg.checkpoint_every, total), ScalarLog(writer, args.log_every),
-                     SampleImages(sample_b.numpy(), sample_s.numpy(), args.out, writer)]
+                     SampleImages(sample_b.numpy(), sample_s.numpy(), args.out, writer), health,
+                     EpochFiles(args.out, total)]
         if model.step < total:
             # Keras distributes the global batches itself: the model was built in the strategy's scope.
             h = model.fit(train, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,
                           initial_epoch=model.step // cfg.steps_per_epoch, callbacks=callbacks,
-                          validation_data=val, validation_steps=args.val_steps if val is not None else None,
-                          verbose=args.verbose, shuffle=False)  # the dataset shuffles
+                          validation_data=val, verbose=args.verbose, shuffle=False)  # the dataset shuffles
             history = {k: float(v[-1]) for k, v in h.history.items()}
         else:
             print(f"already trained to step {model.step} of {total}; raise --epochs to go on", file=sys.stderr)
-    summary = {"step": model.step, "metrics": history, "generator": export_generator(model, cfg, args.out),
+    summary = {"step": model.step, "metrics": history, "health": health.last,
+               "generator": export_generator(model, cfg, args.out),
                "checkpoint": checkpoint.latest(ckpt_dir), "resumed": resuming}
-    with tf.io.gfile.GFile(posixpath.join(args.out, "fit-summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-    print(json.dumps(summary, indent=2))
+    curves.write_atomic(posixpath.join(args.out, SUMMARY_FILE), json.dumps(summary, indent=2).encode("utf-8"))
+    print(f"{args.out}: step {summary['step']} of {total}; generator {summary['generator']}; "
+          f"summary {posixpath.join(args.out, SUMMARY_FILE)}")
     return summary
 
 

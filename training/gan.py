@@ -43,8 +43,35 @@ def build_critic_augment(cfg: TrainConfig) -> Callable[[tf.Tensor], tf.Tensor] |
     return augment
 
 
-def make_optimizer(cfg: TrainConfig) -> keras.optimizers.Optimizer:
-    opt = keras.optimizers.Adam(learning_rate=cfg.lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
+@keras.saving.register_keras_serializable(package="blurgen")
+class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """``lr`` until generator step ``start``, then linearly down to 0 over ``length`` steps
+    (DeblurGAN's schedule; ``length`` 0 keeps ``lr``). The optimiser passes its own update count,
+    which is ``updates_per_step`` times the generator's step for a critic updated that many times
+    per generator step, so both optimisers follow one schedule. The count lives in the
+    optimiser's state, which checkpoints save, so a resumed run continues the schedule."""
+
+    def __init__(self, lr: float, start: int, length: int, updates_per_step: int = 1):
+        self.lr, self.start, self.length = float(lr), int(start), int(length)
+        self.updates_per_step = int(updates_per_step)
+
+    def __call__(self, iterations):
+        if self.length == 0:
+            return tf.constant(self.lr, tf.float32)
+        step = tf.math.floordiv(tf.cast(iterations, tf.int64), self.updates_per_step)
+        done = tf.cast(step - self.start, tf.float32) / float(self.length)
+        return self.lr * (1.0 - tf.clip_by_value(done, 0.0, 1.0))
+
+    def get_config(self):
+        return {"lr": self.lr, "start": self.start, "length": self.length, "updates_per_step": self.updates_per_step}
+
+
+def make_optimizer(cfg: TrainConfig, updates_per_step: int = 1) -> keras.optimizers.Optimizer:
+    """Adam with ``cfg``'s betas and learning-rate schedule (:class:`LinearDecay`);
+    ``updates_per_step``: this optimiser's updates per generator step (the critic's: ``critic_steps``)."""
+    start, length = cfg.lr_schedule()
+    schedule = LinearDecay(cfg.lr, start, length, updates_per_step)
+    opt = keras.optimizers.Adam(learning_rate=schedule, beta_1=cfg.beta1, beta_2=cfg.beta2)
     return keras.optimizers.LossScaleOptimizer(opt) if cfg.mixed_precision else opt
 
 
@@ -74,7 +101,8 @@ class DeblurGAN(keras.Model):
         """Adam by ``cfg`` unless optimisers are given; both are built here, so their state
         exists before a checkpoint is restored into it."""
         self.g_optimizer = g_optimizer or make_optimizer(self.cfg)
-        self.d_optimizer = (d_optimizer or make_optimizer(self.cfg)) if self.adversarial else None
+        self.d_optimizer = ((d_optimizer or make_optimizer(self.cfg, self.cfg.critic_steps))
+                            if self.adversarial else None)
         self.g_optimizer.build(self.generator.trainable_variables)
         if self.d_optimizer is not None:
             self.d_optimizer.build(self.critic.trainable_variables)

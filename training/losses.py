@@ -4,7 +4,7 @@
   and whether a gradient penalty is used): ``"wgan-gp"``, ``"bce"`` (on logits) and
   ``"bce-probs"`` (on the outputs of a critic that ends in a sigmoid).
 * ``CONTENT_LOSSES[name]`` is a builder ``fn(cfg) -> loss(sharp, restored) -> scalar``:
-  ``"vgg19"`` (DeblurGAN's block3_conv3 feature MSE) and ``"l1"``. :func:`build_content_loss`
+  ``"vgg19"`` (DeblurGAN's conv3_3 feature MSE, before the ReLU) and ``"l1"``. :func:`build_content_loss`
   sums the configured ones with their weights. Register more with :func:`register_content_loss`.
 
 Images are float in [-1, 1], ``[batch, H, W, 3]``; every loss returns a float32 scalar.
@@ -23,13 +23,21 @@ from training.config import TrainConfig
 LossFn = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 CONTENT_LOSSES: dict[str, Callable[[TrainConfig], LossFn]] = {}
 
-# DeblurGAN's content weight (100) was tuned for torchvision's VGG, which takes RGB in [0, 1]
-# normalised by the ImageNet mean and std (std about 0.226). Keras' VGG takes Caffe-style input
-# (0..255 with the mean subtracted, unscaled), about 255 * 0.226 = 57.6 times larger. A ReLU
-# network without normalisation is close to positively homogeneous (features scale with the
-# input), so the feature MSE comes out about 57.6 ** 2 = 3300 times larger here. Dividing by
-# this makes the x100 weight mean what it means in DeblurGAN.
-CAFFE_TO_TORCH_FEATURE_MSE = (255.0 * 0.226) ** 2
+# DeblurGAN feeds its [-1, 1] images straight into torchvision's VGG19, whose weights expect
+# ImageNet-normalised RGB, (p / 255 - mean) / std with std about 0.226: the network sees a grey,
+# low-contrast version of each image, x = (p - 127.5) / 127.5, which is (255 * 0.226) / 127.5 =
+# 0.452 times the normalised input (up to the small mean offsets). Here the input is scaled as
+# the loaded Keras weights expect (Caffe style: BGR, 0..255, mean subtracted), which is
+# 127.5 / 1 times x (plus those offsets). Up to conv3_3 before its ReLU, VGG is convolutions and
+# ReLUs, positively homogeneous apart from its biases, so its features (and their difference)
+# scale with the input, and the feature MSE with its square: the properly scaled input gives an
+# MSE (127.5 / (255 * 0.226)) ** 2 = 4.89 times the one DeblurGAN's scaling would give on the
+# same network. Dividing by that makes a weight of 100 weigh the term as DeblurGAN's 100 does.
+# What this cannot account for: torchvision's weights are not Keras' (Caffe's) weights, and
+# their feature magnitudes were not compared (neither set can be downloaded on the project's
+# machines); a test checks the factor on a bias-free network, where it is exact.
+DEBLURGAN_INPUT_SCALE = 127.5 / (255.0 * 0.226)
+DEBLURGAN_FEATURE_MSE = DEBLURGAN_INPUT_SCALE ** 2
 
 VGG19_NOTOP_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
                    "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5")
@@ -87,17 +95,32 @@ def build_adversarial_loss(cfg: TrainConfig) -> AdversarialLoss:
     return ADVERSARIAL_LOSSES[cfg.adversarial]
 
 
-def gradient_penalty(critic: keras.Model, real: tf.Tensor, fake: tf.Tensor, epsilon: float = 1e-12) -> tf.Tensor:
-    """WGAN-GP (Gulrajani et al. 2017): mean of (||grad critic(x_hat)||_2 - 1)^2 at random points
-    x_hat on the lines between real and fake images (alpha ~ U(0, 1) per image). The epsilon keeps
-    the norm's gradient finite where the critic's gradient is zero."""
+def image_scores(scores: tf.Tensor) -> tf.Tensor:
+    """One score per image: the mean of a critic's patch map (``[batch, H', W', 1]``) or its
+    single output (``[batch, 1]``), as float32 ``[batch]``. The adversarial losses average over
+    the same values, so the penalty constrains the very score the losses use."""
+    scores = tf.cast(scores, tf.float32)
+    return tf.reduce_mean(tf.reshape(scores, [tf.shape(scores)[0], -1]), axis=1)
+
+
+def gradient_penalty(critic: keras.Model, real: tf.Tensor, fake: tf.Tensor, epsilon: float = 1e-12,
+                     alpha: tf.Tensor | None = None) -> tf.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): mean of (||grad_x D(x_hat)||_2 - 1)^2 at random points
+    x_hat on the lines between real and fake images (alpha ~ U(0, 1) per image), where D is the
+    critic's score of an image, the mean of its patch map (:func:`image_scores`). (Taking the
+    gradient of the patch map's sum instead would hold the critic to a gradient of 1 / patches.)
+    The epsilon keeps the norm's gradient finite where the critic's gradient is zero; ``alpha``
+    (``[batch, 1, 1, 1]``) fixes the points, for tests."""
     real, fake = tf.cast(real, tf.float32), tf.cast(fake, tf.float32)
-    alpha = tf.random.uniform([tf.shape(real)[0], 1, 1, 1], 0.0, 1.0)
+    if alpha is None:
+        alpha = tf.random.uniform([tf.shape(real)[0], 1, 1, 1], 0.0, 1.0)
     mixed = real + alpha * (fake - real)
     with tf.GradientTape() as tape:
         tape.watch(mixed)
-        scores = tf.cast(critic(mixed, training=True), tf.float32)
-    grads = tape.gradient(scores, mixed)
+        # Images are scored independently (no batch norm in a WGAN-GP critic), so the gradient
+        # of the batch's sum holds each image's own gradient.
+        total = tf.reduce_sum(image_scores(critic(mixed, training=True)))
+    grads = tape.gradient(total, mixed)
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + epsilon)
     return tf.reduce_mean(tf.square(norms - 1.0))
 
@@ -138,36 +161,45 @@ def load_vgg(kind: str, weights: str, include_top: bool = False) -> keras.Model:
             "--content-losses l1 trains without VGG") from exc
 
 
-def vgg_feature_model(kind: str, layer: str, weights: str) -> keras.Model:
-    """A frozen model from images in [-1, 1] (RGB) to the VGG features at ``layer``."""
+def vgg_feature_model(kind: str, layer: str, weights: str, pre_activation: bool = False) -> keras.Model:
+    """A frozen model from Caffe-style VGG input to the features at ``layer`` (a convolution),
+    after its ReLU, or before it with ``pre_activation`` (DeblurGAN's conv3_3 is torchvision's
+    ``features[:15]``, which ends at the convolution)."""
     vgg = load_vgg(kind, weights)
     vgg.trainable = False
-    return keras.Model(vgg.input, vgg.get_layer(layer).output, name=f"{kind}_{layer}")
+    conv = vgg.get_layer(layer)
+    if not pre_activation:
+        return keras.Model(vgg.input, conv.output, name=f"{kind}_{layer}")
+    # The same convolution without its activation, on the layer's own input.
+    linear = keras.layers.Conv2D(conv.filters, conv.kernel_size, padding=conv.padding, name=f"{layer}_linear")
+    out = linear(conv.input)
+    linear.set_weights(conv.get_weights())
+    return keras.Model(vgg.input, out, name=f"{kind}_{layer}_preact")
 
 
-def perceptual_loss(kind: str, layer: str, weights: str) -> LossFn:
+def perceptual_loss(kind: str, layer: str, weights: str, pre_activation: bool = False) -> LossFn:
     """MSE between VGG features of the sharp and restored images (Johnson et al.; DeblurGAN's content loss).
 
-    VGG's Keras weights take Caffe-style input (BGR, 0..255, ImageNet mean subtracted), so the
-    images are mapped from [-1, 1] to that first; the MSE is then divided by
-    :data:`CAFFE_TO_TORCH_FEATURE_MSE` so that it is on the scale of DeblurGAN's (torchvision's)
-    features and its weight of 100 carries over.
+    Images go from [-1, 1] to the input the Keras weights expect (Caffe style: BGR, 0..255,
+    ImageNet mean subtracted); the MSE is divided by :data:`DEBLURGAN_FEATURE_MSE`, so that a
+    weight of 100 weighs the term as DeblurGAN's 100 does (see the derivation above it).
     """
-    features = vgg_feature_model(kind, layer, weights)
+    features = vgg_feature_model(kind, layer, weights, pre_activation)
     preprocess = keras.applications.vgg19.preprocess_input  # the same for VGG16
 
     def loss(sharp, restored):
         pair = tf.concat([tf.cast(sharp, tf.float32), tf.cast(restored, tf.float32)], axis=0)
         f = tf.cast(features(preprocess((pair + 1.0) * 127.5), training=False), tf.float32)
         n = tf.shape(sharp)[0]
-        return _mean(tf.square(f[:n] - f[n:])) / CAFFE_TO_TORCH_FEATURE_MSE
+        return _mean(tf.square(f[:n] - f[n:])) / DEBLURGAN_FEATURE_MSE
 
     return loss
 
 
 @register_content_loss("vgg19")
 def vgg19_loss(cfg: TrainConfig) -> LossFn:
-    return perceptual_loss("vgg19", "block3_conv3", cfg.vgg_weights)
+    """DeblurGAN's content loss: VGG19 conv3_3 before its ReLU."""
+    return perceptual_loss("vgg19", "block3_conv3", cfg.vgg_weights, pre_activation=True)
 
 
 def build_content_loss(cfg: TrainConfig) -> Callable[[tf.Tensor, tf.Tensor], dict[str, tf.Tensor]]:

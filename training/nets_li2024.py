@@ -23,30 +23,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from training.networks import ClipToRange, parameter_counts  # noqa: F401  (parameter_counts: re-exported)
+from training.networks import ClipToRange, ReflectPad2D, parameter_counts  # noqa: F401  (re-exported)
 
 #: Parameter counts the paper reports (its Table 2); :func:`check_paper_counts` compares with them.
 PAPER_PARAMS = {"generator": 11.4e6, "discriminator": 3.1e6}
-
-
-@keras.saving.register_keras_serializable(package="blurgen_li2024")
-class ReflectPad2D(layers.Layer):
-    """Reflection padding of ``pad`` pixels on each side of H and W (NHWC)."""
-
-    def __init__(self, pad: int, **kwargs):
-        super().__init__(**kwargs)
-        self.pad = int(pad)
-
-    def call(self, x):
-        p = self.pad
-        return keras.ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
-
-    def compute_output_shape(self, shape):
-        grow = lambda s: None if s is None else s + 2 * self.pad  # noqa: E731
-        return (shape[0], grow(shape[1]), grow(shape[2]), shape[3])
-
-    def get_config(self):
-        return {**super().get_config(), "pad": self.pad}
 
 
 def _conv_bn_relu(x, filters: int, kernel: int, stride: int, name: str):

@@ -74,11 +74,53 @@ class ClipToRange(layers.Layer):
         return {**super().get_config(), "low": self.low, "high": self.high}
 
 
+# Registered under the package name it was first saved with (the li2024 generator's module), so
+# that generators saved before it moved here still load.
+@keras.saving.register_keras_serializable(package="blurgen_li2024")
+class ReflectPad2D(layers.Layer):
+    """Reflection padding of ``pad`` pixels on each side of H and W (NHWC), as PyTorch's
+    ``ReflectionPad2d``: the edge pixel is not repeated."""
+
+    def __init__(self, pad: int, **kwargs):
+        super().__init__(**kwargs)
+        self.pad = int(pad)
+
+    def call(self, x):
+        p = self.pad
+        return keras.ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, shape):
+        grow = lambda s: None if s is None else s + 2 * self.pad  # noqa: E731
+        return (shape[0], grow(shape[1]), grow(shape[2]), shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "pad": self.pad}
+
+
+@keras.saving.register_keras_serializable(package="blurgen")
+class InstanceNorm(layers.Layer):
+    """Instance normalisation without a learned scale or shift (PyTorch's ``InstanceNorm2d``
+    default, which DeblurGAN uses): each image's channels are brought to mean 0 and variance 1
+    over H and W. The moments are taken in float32 even under mixed precision."""
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        xf = keras.ops.cast(x, "float32")
+        mean, var = keras.ops.moments(xf, axes=[1, 2], keepdims=True)
+        return keras.ops.cast((xf - mean) * keras.ops.rsqrt(var + self.epsilon), x.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
 def norm_layer(kind: str, name: str | None = None) -> layers.Layer:
-    """``"instance"`` (GroupNormalization with one group per channel, which is instance norm),
-    ``"batch"``, or ``"none"`` (identity)."""
+    """``"instance"`` (:class:`InstanceNorm`, no learned scale or shift), ``"batch"``, or
+    ``"none"`` (identity)."""
     if kind == "instance":
-        return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
+        return InstanceNorm(epsilon=1e-5, name=name)
     if kind == "batch":
         return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
     if kind == "none":
@@ -86,43 +128,84 @@ def norm_layer(kind: str, name: str | None = None) -> layers.Layer:
     raise ValueError(f"norm must be one of {NORMS}, got {kind!r}")
 
 
-def _conv_norm_relu(x, filters: int, kernel: int, stride: int, norm: str, name: str):
-    x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=norm == "none", name=f"{name}_conv")(x)
+def initializer(cfg: TrainConfig):
+    """The convolutions' initial weights: ``"normal"`` is N(0, ``init_std``) (DeblurGAN's and
+    pix2pix's ``weights_init``; biases start at 0), ``"he"`` He-normal (for ReLU networks without
+    normalisation, whose activations would otherwise shrink layer by layer), ``"glorot"`` Keras'
+    default."""
+    if cfg.init == "normal":
+        return keras.initializers.RandomNormal(0.0, cfg.init_std)
+    return {"he": "he_normal", "glorot": "glorot_uniform"}[cfg.init]
+
+
+def _pad(x, pad: int, mode: str, name: str):
+    """``pad`` px on each side: reflected (``"reflect"``) or zeros (``"zero"``)."""
+    if pad == 0:
+        return x
+    if mode == "reflect":
+        return ReflectPad2D(pad, name=name)(x)
+    return layers.ZeroPadding2D(pad, name=name)(x)
+
+
+def _conv(x, filters: int, kernel: int, stride: int, pad: int, pad_mode: str, cfg: TrainConfig, name: str,
+          norm: str | None = None, relu: bool = True):
+    """pad, conv (valid), norm, ReLU. Padding is explicit, as in PyTorch, so that a stride-2
+    convolution samples the same pixels as DeblurGAN's (Keras' "same" pads one side only). The
+    convolution has a bias unless batch norm follows (DeblurGAN: ``use_bias`` with instance norm)."""
+    norm = cfg.gen_norm if norm is None else norm
+    x = _pad(x, pad, pad_mode, f"{name}_pad")
+    x = layers.Conv2D(filters, kernel, strides=stride, padding="valid", use_bias=norm != "batch",
+                      kernel_initializer=initializer(cfg), name=f"{name}_conv")(x)
     x = norm_layer(norm, f"{name}_norm")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+    return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
-def resnet_block(x, filters: int, norm: str, dropout: float, name: str):
-    """conv3x3-norm-ReLU(-dropout)-conv3x3-norm, added to the block's input."""
-    y = _conv_norm_relu(x, filters, 3, 1, norm, f"{name}_a")
-    if dropout > 0:
-        y = layers.Dropout(dropout, name=f"{name}_drop")(y)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=norm == "none", name=f"{name}_b_conv")(y)
-    y = norm_layer(norm, f"{name}_b_norm")(y)
+def resnet_block(x, filters: int, cfg: TrainConfig, name: str):
+    """pad-conv3x3-norm-ReLU-dropout-pad-conv3x3-norm, added to the block's input (the paper's
+    block: two convolutions; DeblurGAN's released code drops the first by an operator-precedence
+    slip when dropout is on)."""
+    pad = cfg.gen_padding
+    y = _conv(x, filters, 3, 1, 1, pad, cfg, f"{name}_a")
+    if cfg.gen_dropout > 0:
+        y = layers.Dropout(cfg.gen_dropout, name=f"{name}_drop")(y)
+    y = _conv(y, filters, 3, 1, 1, pad, cfg, f"{name}_b", relu=False)
     return layers.Add(name=f"{name}_add")([x, y])
+
+
+def _upsample(x, filters: int, cfg: TrainConfig, name: str):
+    """A transposed 3x3 convolution of stride 2 that doubles H and W exactly as PyTorch's
+    ``ConvTranspose2d(k=3, s=2, padding=1, output_padding=1)``: the "valid" result (2H + 1) less
+    its first row and column."""
+    x = layers.Conv2DTranspose(filters, 3, strides=2, padding="valid", use_bias=cfg.gen_norm != "batch",
+                               kernel_initializer=initializer(cfg), name=f"{name}_conv")(x)
+    x = layers.Cropping2D(((1, 0), (1, 0)), name=f"{name}_crop")(x)
+    x = norm_layer(cfg.gen_norm, f"{name}_norm")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
 
 
 @register_generator("resnet")
 def resnet_generator(cfg: TrainConfig) -> keras.Model:
-    """DeblurGAN's generator: 7x7 conv (``gen_filters``), two stride-2 convs (x2, x4 filters),
-    ``gen_blocks`` residual blocks, two transposed convs back to full size, 7x7 conv with tanh,
-    and a global skip (output = clip(input + tanh(...), -1, 1)).
+    """DeblurGAN's generator (the paper's, two convolutions per residual block): 7x7 conv
+    (``gen_filters``) after a 3 px pad, two stride-2 3x3 convs (x2, x4 filters), ``gen_blocks``
+    residual blocks with dropout ``gen_dropout``, two transposed convs back to full size, a 7x7
+    conv with tanh, and a global skip (output = clip(input + tanh(...), -1, 1)). ``gen_padding``
+    is the padding of the 7x7 and residual convolutions (DeblurGAN: reflect); the stride-2
+    convolutions pad with zeros, as DeblurGAN's do.
 
     Input/output: ``[batch, H, W, 3]`` float32 in [-1, 1], H and W multiples of 4.
     """
-    f, norm = cfg.gen_filters, cfg.gen_norm
+    f, pad = cfg.gen_filters, cfg.gen_padding
     inp = keras.Input((None, None, 3), name="blurred")
-    x = _conv_norm_relu(inp, f, 7, 1, norm, "head")
-    x = _conv_norm_relu(x, 2 * f, 3, 2, norm, "down1")
-    x = _conv_norm_relu(x, 4 * f, 3, 2, norm, "down2")
+    x = _conv(inp, f, 7, 1, 3, pad, cfg, "head")
+    x = _conv(x, 2 * f, 3, 2, 1, "zero", cfg, "down1")
+    x = _conv(x, 4 * f, 3, 2, 1, "zero", cfg, "down2")
     for i in range(cfg.gen_blocks):
-        x = resnet_block(x, 4 * f, norm, cfg.gen_dropout, f"res{i}")
-    for i, filters in enumerate((2 * f, f)):
-        x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", use_bias=norm == "none", name=f"up{i + 1}_conv")(x)
-        x = norm_layer(norm, f"up{i + 1}_norm")(x)
-        x = layers.ReLU(name=f"up{i + 1}_relu")(x)
-    init = "zeros" if cfg.gen_zero_init_output else "glorot_uniform"
-    x = layers.Conv2D(3, 7, padding="same", kernel_initializer=init, dtype="float32", name="tail_conv")(x)
+        x = resnet_block(x, 4 * f, cfg, f"res{i}")
+    x = _upsample(x, 2 * f, cfg, "up1")
+    x = _upsample(x, f, cfg, "up2")
+    x = _pad(x, 3, pad, "tail_pad")
+    init = "zeros" if cfg.gen_zero_init_output else initializer(cfg)
+    x = layers.Conv2D(3, 7, padding="valid", kernel_initializer=init, dtype="float32", name="tail_conv")(x)
     x = layers.Activation("tanh", dtype="float32", name="tail_tanh")(x)
     x = layers.Add(dtype="float32", name="global_skip")([x, layers.Activation("linear", dtype="float32", name="input_f32")(inp)])
     out = ClipToRange(dtype="float32", name="restored")(x)
@@ -131,22 +214,28 @@ def resnet_generator(cfg: TrainConfig) -> keras.Model:
 
 @register_critic("patchgan")
 def patchgan_critic(cfg: TrainConfig) -> keras.Model:
-    """PatchGAN (pix2pix/DeblurGAN): 4x4 convs, ``critic_layers`` of them strided (3 gives a 70x70
-    receptive field), LeakyReLU 0.2, one score per patch, no sigmoid (a WGAN critic; the BCE loss
-    takes logits). Input ``[batch, H, W, 3]`` in [-1, 1]; output ``[batch, H', W', 1]`` float32.
+    """PatchGAN (pix2pix/DeblurGAN's ``NLayerDiscriminator``): 4x4 convs padded by 2 px as in
+    PyTorch, ``critic_layers`` of them strided (3 gives a 70x70 receptive field), norm
+    ``critic_norm`` (DeblurGAN: instance, no learned scale or shift, convs with biases),
+    LeakyReLU 0.2, one score per patch, no sigmoid (a WGAN critic; the BCE loss takes logits).
+    Input ``[batch, H, W, 3]`` in [-1, 1]; output ``[batch, H', W', 1]`` float32.
     """
-    f, n = cfg.critic_filters, cfg.critic_layers
+    f, n, norm = cfg.critic_filters, cfg.critic_layers, cfg.critic_norm
+    init = initializer(cfg)
     inp = keras.Input((None, None, 3), name="image")
-    x = layers.Conv2D(f, 4, strides=2, padding="same", name="c0_conv")(inp)
+    x = layers.ZeroPadding2D(2, name="c0_pad")(inp)
+    x = layers.Conv2D(f, 4, strides=2, kernel_initializer=init, name="c0_conv")(x)
     x = layers.LeakyReLU(0.2, name="c0_act")(x)
-    mult = 1
     for i in range(1, n + 1):
         mult = min(2 ** i, 8)
         stride = 2 if i < n else 1
-        x = layers.Conv2D(f * mult, 4, strides=stride, padding="same", use_bias=cfg.critic_norm == "none", name=f"c{i}_conv")(x)
-        x = norm_layer(cfg.critic_norm, f"c{i}_norm")(x)
+        x = layers.ZeroPadding2D(2, name=f"c{i}_pad")(x)
+        x = layers.Conv2D(f * mult, 4, strides=stride, use_bias=norm != "batch", kernel_initializer=init,
+                          name=f"c{i}_conv")(x)
+        x = norm_layer(norm, f"c{i}_norm")(x)
         x = layers.LeakyReLU(0.2, name=f"c{i}_act")(x)
-    out = layers.Conv2D(1, 4, padding="same", dtype="float32", name="score")(x)
+    x = layers.ZeroPadding2D(2, name="score_pad")(x)
+    out = layers.Conv2D(1, 4, kernel_initializer=init, dtype="float32", name="score")(x)
     return keras.Model(inp, out, name="patchgan_critic")
 
 

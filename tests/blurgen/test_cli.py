@@ -18,7 +18,7 @@ def test_kernels_command_writes_array_params_and_gallery(tmp_path):
              "--mix", "trajectory=0.5,linear=0.25,defocus=0.25")
     assert r.exit_code == 0, r.output
     d = np.load(tmp_path / "k.npz")
-    assert d["kernels"].shape == (12, 65, 65) and d["kernels"].dtype == np.float32
+    assert d["kernels"].shape == (12, 85, 85) and d["kernels"].dtype == np.float32
     assert set(d["family"]) <= {"trajectory", "linear", "defocus"} and len(d["family"]) == 12
     assert json.loads(str(d["config"]))["weights"] == [0.5, 0.25, 0.25]
     assert read_image(tmp_path / "g.png").shape[2] == 3

@@ -160,3 +160,58 @@ def test_the_same_seed_gives_the_same_batches(train_glob):
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     assert not np.array_equal(a[0], c[0])
+
+
+def _mixing_shards(directory, order, photos=32, per_photo=32, shards=4):
+    """``photos`` x ``per_photo`` tiny records in ``shards`` shards, each shard sorted by ``order``
+    (key -> sort key), as a pipeline writes them; records go to shards by a stable hash. Each
+    photo is one flat grey level (7 x its number), so a crop tells which photo it came from."""
+    from blurgen import schema
+    from blurgen.seeding import stable_hash
+    groups = [[] for _ in range(shards)]
+    for p in range(photos):
+        for v in range(per_photo):
+            key = f"photo{p:02d}.png#v{v}"
+            groups[stable_hash(key) % shards].append((key, p))
+    for i, items in enumerate(groups):
+        with tf.io.TFRecordWriter(str(directory / schema.shard_name("mix", "train", i, shards))) as w:
+            for key, p in sorted(items, key=lambda item: order(item[0])):
+                img = np.full((8, 8, 3), 7 * p, np.uint8)
+                w.write(example_bytes(key, img, img))
+    return str(directory / "mix-train.tfrecord-*")
+
+
+def _photos_per_batch(pattern, batches=40):
+    from training.config import TrainConfig
+    ds = data.train_dataset(pattern, 8, 8, TrainConfig().shuffle_buffer, seed=0)
+    counts = []
+    for blurred, _ in ds.take(batches):
+        photos = np.round((blurred.numpy()[:, 0, 0, 0] + 1) * 127.5 / 7).astype(int)
+        counts.append(len(set(photos)))
+    return float(np.mean(counts))
+
+
+def test_a_batch_of_8_draws_from_about_8_photos_with_default_settings(tmp_path):
+    # 32 photos x 32 records (8 variants x 4 patches): sorted by key within a shard, a photo's
+    # records sit together and the default shuffle buffer holds only a few photos; in the
+    # pipelines' order (a stable hash of the key) a batch of 8 draws from about 8 photos.
+    from blurgen.schema import record_order
+    (tmp_path / "hashed").mkdir()
+    (tmp_path / "by_key").mkdir()
+    hashed = _photos_per_batch(_mixing_shards(tmp_path / "hashed", record_order))
+    by_key = _photos_per_batch(_mixing_shards(tmp_path / "by_key", lambda k: k))
+    assert hashed >= 6.8  # 8 draws from 32 photos give 7.2 distinct on average
+    assert by_key < 6.5  # 6.05 measured: about 6 photos per batch
+
+
+def test_training_batches_take_the_blurred_image_as_input_and_the_sharp_as_target(tmp_path):
+    # The first element of a training pair must be cut from the stored blurred image.
+    (key, blurred, sharp), = sample_pairs(48, names=("chelsea.png",))
+    path = tmp_path / "one-train.tfrecord-00000-of-00001"
+    with tf.io.TFRecordWriter(str(path)) as w:
+        w.write(example_bytes(key, blurred, sharp))
+    b, s = next(iter(data.train_dataset(str(path), 1, 24, 1, seed=3)))
+    crop_b, crop_s = data.to_uint8(b[0]).numpy(), data.to_uint8(s[0]).numpy()
+    where = _locate(crop_b, blurred)
+    assert _locate(crop_s, sharp) == where
+    assert not np.array_equal(crop_b, crop_s)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from blurgen.images import read_image
-from training import checkpoint, fit, gan, tblog
+from training import checkpoint, curves, fit, gan, tblog
 from shardkit import tiny_config
 from training.config import TrainConfig, config_from_args
 
@@ -71,7 +71,7 @@ def test_stop_and_resume_continue_the_step_count_and_optimiser_state(train_glob,
 
     # Rerunning a finished run trains no more; a larger --epochs goes on from where it stopped.
     assert _fit(train_glob, out, *flags)["step"] == 12
-    assert _fit(train_glob, out, "--epochs", "4")["step"] == 16
+    assert _fit(train_glob, out, *flags[2:], "--epochs", "4")["step"] == 16
     # Fresh: the configured seed (reproducible); resumed at steps 4 and 12: other, distinct seeds.
     assert seeds == [0, fit.data_seed(0, 4), fit.data_seed(0, 12), fit.data_seed(0, 12)]
     assert len({0, fit.data_seed(0, 4), fit.data_seed(0, 12)}) == 3
@@ -150,3 +150,64 @@ def test_a_bad_flag_value_names_the_flag_and_what_it_expects_without_a_traceback
     args = argparse.Namespace(**{flag[2:].replace("-", "_"): value})
     with pytest.raises(ValueError, match=f"{flag}: {expected}"):
         config_from_args(args, TrainConfig())
+
+
+def test_the_learning_rate_holds_then_falls_linearly_to_zero_and_a_resume_continues_it(train_glob, tmp_path,
+                                                                                     monkeypatch):
+    # lr 1e-3 held until step 4, then down to 0 over 4 steps (DeblurGAN's shape, in steps).
+    flags = ["--epochs", "2", "--steps-per-epoch", "3", "--lr", "1e-3", "--lr-decay-start", "4",
+             "--lr-decay-steps", "4", "--checkpoint-every", "3"]
+    out = tmp_path / "run"
+    _fit(train_glob, out, *flags)
+    rows = {int(r["step"]): r for r in curves.read_rows(str(out / curves.METRICS_CSV))}
+    assert rows[3]["lr"] == pytest.approx(1e-3) and rows[6]["lr"] == pytest.approx(0.5e-3)
+    # Resumed with more epochs: the schedule goes on from step 6, it does not restart.
+    _fit(train_glob, out, *flags[:1], "3", *flags[2:])
+    rows = {int(r["step"]): r for r in curves.read_rows(str(out / curves.METRICS_CSV))}
+    assert rows[9]["lr"] == pytest.approx(0.0) and sorted(rows) == [3, 6, 9]
+
+
+def test_both_optimisers_follow_one_schedule_by_generator_step():
+    cfg = tiny_config(lr=1e-3, lr_decay_start=10, lr_decay_steps=10, critic_steps=5, epochs=1, steps_per_epoch=20)
+    model = gan.DeblurGAN(cfg)
+    model.compile()
+    for step, expected in ((0, 1e-3), (10, 1e-3), (15, 0.5e-3), (20, 0.0), (30, 0.0)):
+        model.g_optimizer.iterations.assign(step)
+        model.d_optimizer.iterations.assign(5 * step)  # five critic updates per generator step
+        assert float(model.g_optimizer.learning_rate) == pytest.approx(expected, rel=1e-6, abs=1e-12)
+        assert float(model.d_optimizer.learning_rate) == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    # -1: held for the first half of the run, then to 0 over the second (DeblurGAN: 150 + 150 epochs).
+    assert tiny_config(epochs=300, steps_per_epoch=10).lr_schedule() == (1500, 1500)
+    assert tiny_config(lr_decay_steps=0).lr_schedule()[1] == 0
+
+
+def test_a_run_that_cannot_start_writes_nothing_and_a_resume_with_other_settings_is_refused(train_glob, tmp_path,
+                                                                                          capsys):
+    out = tmp_path / "run"
+    # A pattern that matches nothing: no run folder is made.
+    assert fit.main(["--train", str(tmp_path / "none-*"), "--out", str(out), *TINY_FLAGS]) == 2
+    assert not out.exists()
+    _fit(train_glob, out, "--epochs", "1", "--steps-per-epoch", "2")
+    err = capsys.readouterr().err
+    code = fit.main(["--train", train_glob, "--out", str(out), *TINY_FLAGS, "--gen-filters", "8", "--lr", "1e-3"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--gen-filters: saved 4, now 8" in err and "--lr: saved" in err
+    code = fit.main(["--train", train_glob, "--out", str(out), "--preset", "deblurgan", "--verbose", "0"])
+    assert code == 2 and "--gen-blocks: saved 1, now 9" in capsys.readouterr().err
+    # Going on longer is a resume, not a change of settings.
+    assert _fit(train_glob, out, "--epochs", "2", "--steps-per-epoch", "2")["resumed"]
+
+
+def test_a_run_writes_metrics_csv_and_curves_and_warns_when_the_generator_dies(train_glob, tmp_path, caplog):
+    out = tmp_path / "run"
+    # A learning rate far too high for a network without normalisation kills its ReLUs.
+    _fit(train_glob, out, "--epochs", "3", "--steps-per-epoch", "4", "--lr", "0.5", "--gen-norm", "none",
+         "--adversarial-weight", "0")
+    rows = curves.read_rows(str(out / curves.METRICS_CSV))
+    assert [r["step"] for r in rows] == [4, 8, 12]
+    assert {"psnr", "content", "lr", "probe_content", "identity_content", "min_active"} <= set(rows[0])
+    picture = read_image(out / curves.CURVES_PNG)
+    assert picture.shape[0] >= 300 and picture.shape[1] >= 600 and picture.std() > 10
+    assert "the generator is dying" in caplog.text
+    summary = json.loads((out / "fit-summary.json").read_text())
+    assert summary["health"]["min_active"] < 0.01

@@ -24,6 +24,81 @@ def test_gradient_penalty_is_the_squared_distance_of_the_gradient_norm_from_1(sc
     assert gp == pytest.approx((norm - 1.0) ** 2, abs=1e-5)
 
 
+def _patch_critic(weights: np.ndarray) -> keras.Model:
+    """A patch map: tanh of a 1x1 convolution (one weight per channel), so each patch's score is
+    tanh(w . x[i, j]); the image's score is the map's mean."""
+    inp = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(1, 1, use_bias=False, activation="tanh")
+    out = conv(inp)
+    conv.set_weights([weights.reshape(1, 1, 3, 1).astype(np.float32)])
+    return keras.Model(inp, out)
+
+
+def test_gradient_penalty_of_a_patch_critic_matches_a_hand_computation():
+    # D(x) = mean_ij tanh(w . x_ij), so dD/dx_ij = w (1 - tanh^2(w . x_ij)) / (H W), at the points
+    # x_hat = real + alpha (fake - real). Computed here in numpy, independently of TensorFlow.
+    rng = np.random.default_rng(0)
+    w = np.array([0.7, -1.3, 2.1])
+    real = rng.uniform(-1, 1, (3, 6, 5, 3)).astype(np.float32)
+    fake = rng.uniform(-1, 1, (3, 6, 5, 3)).astype(np.float32)
+    alpha = np.array([0.2, 0.5, 0.9], np.float32).reshape(3, 1, 1, 1)
+    x = real + alpha * (fake - real)
+    t = np.tanh(x @ w)
+    grad = w[None, None, None, :] * (1 - t ** 2)[..., None] / (6 * 5)
+    norms = np.sqrt((grad ** 2).sum(axis=(1, 2, 3)))
+    expected = np.mean((norms - 1) ** 2)
+    got = float(losses.gradient_penalty(_patch_critic(w), tf.constant(real), tf.constant(fake), alpha=tf.constant(alpha)))
+    assert got == pytest.approx(expected, rel=1e-5)
+    # The penalty is taken between the two images, not at the real ones.
+    at_real = np.sqrt(((w[None, None, None, :] * (1 - np.tanh(real @ w) ** 2)[..., None] / 30) ** 2).sum(axis=(1, 2, 3)))
+    assert abs(np.mean((at_real - 1) ** 2) - expected) > 1e-3
+
+
+def test_penalty_is_near_zero_for_a_critic_whose_mean_score_has_a_unit_gradient():
+    # A linear patch map over P = 8 x 8 patches whose mean has gradient norm exactly 1: the
+    # penalty must vanish. (The gradient of the map's sum would have norm P = 64.)
+    side = 8
+    w = np.array([1.0, 2.0, 2.0]) / 3.0 * side  # |w| = side, the mean divides by side^2
+    inp = keras.Input((side, side, 3))
+    conv = keras.layers.Conv2D(1, 1, use_bias=False)
+    critic = keras.Model(inp, conv(inp))
+    conv.set_weights([w.reshape(1, 1, 3, 1).astype(np.float32)])
+    real = tf.random.uniform([4, side, side, 3], -1, 1, seed=5)
+    fake = tf.random.uniform([4, side, side, 3], -1, 1, seed=6)
+    assert float(losses.gradient_penalty(critic, real, fake)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_small_critic_trained_with_the_penalty_tells_two_distributions_apart():
+    # Real: smooth images; fake: the same with strong noise. A WGAN-GP critic trained for a few
+    # hundred steps must score them far apart; a penalty that holds the critic's gradient to
+    # 1 / patches (the sum of the patch map) leaves the gap near 0.
+    from training import networks
+    from training.config import preset
+    keras.utils.set_random_seed(0)
+    cfg = preset("deblurgan").replace(critic_filters=8, critic_layers=2)
+    critic = networks.build_critic(cfg)
+    opt = keras.optimizers.Adam(1e-3, beta_1=0.5, beta_2=0.999)
+    wgan = losses.ADVERSARIAL_LOSSES["wgan-gp"]
+    rng = np.random.default_rng(0)
+
+    def batch():
+        base = rng.uniform(-0.5, 0.5, (8, 1, 1, 3)) + np.zeros((8, 32, 32, 3))
+        return (tf.constant(base, tf.float32),
+                tf.constant(np.clip(base + rng.normal(0, 0.3, base.shape), -1, 1), tf.float32))
+
+    @tf.function
+    def step(real, fake):
+        with tf.GradientTape() as tape:
+            loss = wgan.critic(critic(real), critic(fake)) + 10.0 * losses.gradient_penalty(critic, real, fake)
+        opt.apply(tape.gradient(loss, critic.trainable_variables), critic.trainable_variables)
+
+    for _ in range(300):
+        step(*batch())
+    real, fake = batch()
+    gap = float(tf.reduce_mean(losses.image_scores(critic(real))) - tf.reduce_mean(losses.image_scores(critic(fake))))
+    assert gap > 0.5
+
+
 def test_wgan_and_bce_losses():
     wgan = losses.ADVERSARIAL_LOSSES["wgan-gp"]
     real, fake = tf.constant([2.0, 4.0]), tf.constant([-1.0, 1.0])
@@ -83,20 +158,46 @@ def test_vgg_weights_from_a_local_file(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("kind", ["vgg19", "vgg16"])
-def test_perceptual_loss_is_the_feature_mse_on_deblurgans_torchvision_scale(kind, monkeypatch):
-    # A tiny stand-in for VGG (random weights): the loss must be the raw Caffe-input feature MSE
-    # divided by (255 * 0.226)^2, so that DeblurGAN's weight of 100 keeps its meaning.
+@pytest.mark.parametrize("kind,pre_activation", [("vgg19", True), ("vgg16", False)])
+def test_perceptual_loss_is_the_caffe_input_feature_mse_on_deblurgans_scale(kind, pre_activation, monkeypatch):
+    # A tiny stand-in for VGG (random weights): the loss must be the feature MSE of the images
+    # mapped to Caffe input (BGR, 0..255, mean subtracted), divided by DeblurGAN's factor.
     keras.utils.set_random_seed(0)
     inp = keras.Input((None, None, 3))
-    features = keras.Model(inp, keras.layers.Conv2D(4, 3, activation="relu")(inp))
+    features = keras.Model(inp, keras.layers.Conv2D(4, 3)(inp))
     seen = []
-    monkeypatch.setattr(losses, "vgg_feature_model", lambda k, layer, w: seen.append(k) or features)
-    loss = losses.perceptual_loss(kind, "block3_conv3", "random")
+    monkeypatch.setattr(losses, "vgg_feature_model", lambda k, layer, w, pre: seen.append((k, pre)) or features)
+    loss = losses.perceptual_loss(kind, "block3_conv3", "random", pre_activation)
     a = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=1)
     b = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=2)
-    caffe = keras.applications.vgg19.preprocess_input
-    raw = float(tf.reduce_mean(tf.square(features(caffe((a + 1) * 127.5)) - features(caffe((b + 1) * 127.5)))))
-    assert seen == [kind] and raw > 0
-    assert losses.CAFFE_TO_TORCH_FEATURE_MSE == pytest.approx((255 * 0.226) ** 2)
-    assert float(loss(a, b)) == pytest.approx(raw / losses.CAFFE_TO_TORCH_FEATURE_MSE, rel=1e-5)
+    mean_bgr = np.array([103.939, 116.779, 123.68], np.float32)
+    caffe = lambda x: (x.numpy()[..., ::-1] + 1) * 127.5 - mean_bgr  # noqa: E731  (written out, not Keras')
+    raw = float(np.mean((features(caffe(a)).numpy() - features(caffe(b)).numpy()) ** 2))
+    assert seen == [(kind, pre_activation)] and raw > 0
+    assert float(loss(a, b)) == pytest.approx(raw / (127.5 / (255 * 0.226)) ** 2, rel=1e-5)
+
+
+def test_deblurgans_feature_scale_is_exact_for_a_bias_free_relu_network():
+    # The derivation behind DEBLURGAN_FEATURE_MSE: conv-ReLU-conv without biases is positively
+    # homogeneous, so inputs scaled by s give features scaled by s and an MSE scaled by s^2.
+    keras.utils.set_random_seed(1)
+    inp = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, use_bias=False, activation="relu")(inp)
+    net = keras.Model(inp, keras.layers.Conv2D(8, 3, use_bias=False)(x))
+    a = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=3)
+    b = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=4)
+    s = losses.DEBLURGAN_INPUT_SCALE
+    mse = lambda k: float(tf.reduce_mean(tf.square(net(k * a) - net(k * b))))  # noqa: E731
+    assert mse(s) / mse(1.0) == pytest.approx(losses.DEBLURGAN_FEATURE_MSE, rel=1e-4)
+    assert losses.DEBLURGAN_FEATURE_MSE == pytest.approx(4.895, abs=1e-3)
+
+
+def test_vgg19_content_loss_uses_conv3_3_before_its_relu(monkeypatch):
+    vgg = losses.load_vgg("vgg19", "random")
+    monkeypatch.setattr(losses, "load_vgg", lambda kind, weights: vgg)
+    pre = losses.vgg_feature_model("vgg19", "block3_conv3", "random", pre_activation=True)
+    post = losses.vgg_feature_model("vgg19", "block3_conv3", "random")
+    x = tf.random.uniform([1, 32, 32, 3], -100, 100, seed=7)
+    a, b = pre(x).numpy(), post(x).numpy()
+    assert a.shape == b.shape == (1, 8, 8, 256) and a.min() < 0
+    np.testing.assert_allclose(np.maximum(a, 0), b, rtol=1e-5, atol=1e-4)
