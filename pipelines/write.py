@@ -83,8 +83,9 @@ def shard_of(key: str, num_shards: int) -> int:
 
 
 def order_in_shard(entry: tuple) -> tuple[int, str]:
-    """The sort key of an entry ``(split, key, file, offset, length)`` within its shard."""
-    return stable_hash(entry[1]), entry[1]
+    """The sort key of an entry ``(split, key, file, offset, length)`` within its shard:
+    ``schema.record_order(key)``, i.e. ``(stable_hash(key), key)``, the order readers rely on."""
+    return schema.record_order(entry[1])
 
 
 class _SpoolReaders:
