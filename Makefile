@@ -7,7 +7,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.blurgen-installed
 OUT ?= demo-out
 
-.PHONY: demo test setup clean bench test-readers test-python check-wheel
+ENGINES ?= engines
+
+.PHONY: demo test setup clean bench engines bench-memory test-readers test-python check-wheel
 
 setup: $(STAMP)
 
@@ -54,6 +56,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_pipeline.py
 	$(PY) benchmarks/bench_video.py
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/bench_training.py
+
+# Beam's Flink and Spark job-server jars for the installed apache-beam, fetched with Maven into
+# $(ENGINES)/ (git-ignored); `blurgen synth ... --runner FlinkRunner|SparkRunner` finds them there.
+engines: $(STAMP)
+	$(PY) -m pipelines.engines fetch --dest $(ENGINES)
+
+# Peak memory of `blurgen synth` against the number of photos (30 and 120 photos of 1280x720).
+bench-memory: $(STAMP)
+	$(PY) benchmarks/bench_pipeline.py --memory
 
 clean:
 	rm -rf $(OUT) build dist *.egg-info

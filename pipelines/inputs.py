@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from apache_beam.io.filesystem import CompressionTypes, FileSystem
 from apache_beam.io.filesystems import FileSystems
@@ -23,10 +23,12 @@ _GLOB = re.compile(r"[*?\[]")
 
 @dataclass(frozen=True, order=True)
 class InputFile:
-    """One file found under a source: ``name`` relative to the source's root, ``path`` to open it."""
+    """One file found under a source: ``name`` relative to the source's root, ``path`` to open it,
+    ``size`` in bytes as listed (-1 when unknown; it only sizes ``auto`` sharding)."""
 
     name: str
     path: str
+    size: int = field(default=-1, compare=False)
 
 
 def _is_local_dir(src: str) -> bool:
@@ -53,18 +55,19 @@ def expand_source(src: str) -> list[InputFile]:
     if _GLOB.search(src):
         root = src[:_GLOB.search(src).start()]
         root = root[:max(root.rfind("/"), 0)]
-        found = [m.path for m in FileSystems.match([src])[0].metadata_list]
+        found = [(m.path, m.size_in_bytes) for m in FileSystems.match([src])[0].metadata_list]
     elif not _is_local_dir(src) and FileSystems.exists(src) and not src.endswith("/"):
-        root, found = os.path.dirname(src), [src]
+        root, found = os.path.dirname(src), [(src, -1)]
     else:
         root = src.rstrip("/\\")
         pattern = FileSystems.join(root, "**") if root else "**"
-        found = [m.path for m in FileSystems.match([pattern])[0].metadata_list if images.is_image_name(m.path)]
-    found += _dangling_links(src, root)
+        found = [(m.path, m.size_in_bytes) for m in FileSystems.match([pattern])[0].metadata_list
+                 if images.is_image_name(m.path)]
+    found += [(p, -1) for p in _dangling_links(src, root)]
     if not found:
         raise ValueError(f"--src {src}: no files found; check the path (directories are searched "
                          f"for {', '.join(images.IMAGE_EXTENSIONS)} files)")
-    return sorted(InputFile(_relative(p, root), p) for p in found)
+    return sorted(InputFile(_relative(p, root), p, size) for p, size in found)
 
 
 def _walk_dangling(folder: str):

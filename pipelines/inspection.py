@@ -3,6 +3,8 @@
 Every record's framing and both CRC32C checksums are verified (the ``tfrecord`` package's reader
 does not check them), every record must parse as an Example of the schema with a unique key, and
 the records per shard and per split must equal ``dataset_info.json`` and ``manifest.json``.
+The folder must hold one dataset (no shards of another name, metadata of one run) and no commit
+that a killed run left half done.
 With ``--deep`` every image is also decoded and its size checked; ``--sheet`` draws a contact sheet.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from blurgen import schema
 from blurgen.images import decode_image
-from pipelines import metadata, records
+from pipelines import commit, metadata, records
 from pipelines.examples import decode_example
 
 
@@ -80,6 +82,26 @@ def _stray_shards(out: str, info: dict[str, Any]) -> list[str]:
             and m.path.replace("\\", "/").rsplit("/", 1)[-1] not in listed]
 
 
+def _foreign_files(out: str, info: dict[str, Any], manifest: dict[str, Any] | None) -> list[str]:
+    """Files in ``out`` that belong to another dataset, or a commit that a killed run left half done."""
+    problems = []
+    _, files = commit.existing_dataset(out)
+    for path in files:
+        match = commit.shard_match(path)
+        if match and match["name"] != info["name"]:
+            problems.append(f"{path}: a shard of dataset {match['name']!r} beside dataset {info['name']!r}; "
+                            f"one folder holds one dataset (a glob of this folder would read both)")
+    if manifest is not None and manifest.get("name", info["name"]) != info["name"]:
+        problems.append(f"{out}: manifest.json is for dataset {manifest['name']!r}, dataset_info.json for "
+                        f"{info['name']!r}; the metadata of two runs are mixed")
+    return problems + _interrupted(out)
+
+
+def _interrupted(out: str) -> list[str]:
+    return [f"{staging}: a commit that a killed run left half done; run the same command again "
+            f"(it finishes the commit first)" for staging in commit.interrupted_commits(out)]
+
+
 def inspect_dataset(out: str, deep: bool = False) -> Report:
     """Read every shard of the dataset in ``out`` and compare it with the metadata."""
     report = Report(out)
@@ -87,6 +109,7 @@ def inspect_dataset(out: str, deep: bool = False) -> Report:
         info = metadata.read_json(FileSystems.join(out, metadata.DATASET_INFO))
     except Exception as exc:  # noqa: BLE001 - any failure to read it is the same finding
         report.problems.append(f"{out}: cannot read {metadata.DATASET_INFO} ({exc}); is this a blurgen dataset?")
+        report.problems.extend(_interrupted(out))
         return report
     manifest = None
     if FileSystems.exists(FileSystems.join(out, metadata.MANIFEST)):
@@ -110,6 +133,7 @@ def inspect_dataset(out: str, deep: bool = False) -> Report:
         if found != expected:
             report.problems.append(f"{path}: {found} records, dataset_info.json says {expected}")
     report.problems.extend(_stray_shards(out, info))
+    report.problems.extend(_foreign_files(out, info, manifest))
     if manifest is not None:
         for split, n in manifest.get("pairs", {}).items():
             rep = report.splits.setdefault(split, SplitReport(split))

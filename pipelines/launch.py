@@ -2,7 +2,10 @@
 
 Known flags belong to the pipeline; every other flag goes to Beam's ``PipelineOptions`` untouched
 (``--runner``, ``--direct_num_workers``, ``--project``, ``--setup_file``, ...), and a flag neither
-knows is a usage error (exit 2), not a log line. Without ``--runner`` the local ``DirectRunner`` is used.
+knows is a usage error (exit 2), not a log line. The module of ``--runner`` is imported first, so
+the options it registers (Flink's, Spark's, Dask's) are known. Without ``--runner`` the local
+``DirectRunner`` is used. The dataset is written into a staging folder inside ``--out`` and
+committed when the run has finished (:mod:`pipelines.commit`).
 """
 from __future__ import annotations
 
@@ -17,11 +20,13 @@ from typing import Any, Callable
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import FlinkRunnerOptions, PipelineOptions, SparkRunnerOptions
+from apache_beam.runners.runner import create_runner
 
-from pipelines import inputs, metadata
+from pipelines import commit, engines, inputs, metadata
+from pipelines.spool import SPOOL_DIR, SpoolRecords
 from pipelines.transforms import ProcessInputs
-from pipelines.write import WriteShards
+from pipelines.write import ShardPlan, WriteShards, plan_split
 
 LOG = logging.getLogger("pipelines")
 
@@ -34,7 +39,8 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
                         help="shards per split: a number, or 'auto' for about 128 MiB each (default: %(default)s)")
     parser.add_argument("--max-reject-fraction", type=float, default=0.05,
                         help="exit non-zero when more than this fraction of inputs is rejected (default: %(default)s)")
-    parser.add_argument("--overwrite", action="store_true", help="replace shards of the same --name already in --out")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the dataset already in --out (only once this run has succeeded)")
     parser.add_argument("--verbose", action="store_true", help="show Beam's own log messages too")
 
 
@@ -94,14 +100,38 @@ def beam_options(beam_args: list[str], parser: argparse.ArgumentParser) -> Pipel
       ValueError: a flag Beam does not know either (a typo such as ``--test_fraction`` would
         otherwise be dropped with a log line and the run go on with the default).
     """
+    runner = import_runner(beam_args)
     known, unknown = beam_flags(beam_args)
     if unknown:
         own = [o for action in parser._actions for o in action.option_strings if o.startswith("--")]  # noqa: SLF001
         raise ValueError(_unknown_flag_message(unknown, own, known))
-    if not any(a == "--runner" or a.startswith("--runner=") for a in beam_args):
+    if runner is None:
         # Name the local runner explicitly: the default first tries Prism, which downloads a binary.
         beam_args = ["--runner=DirectRunner", *beam_args]
+    given = PipelineOptions(beam_args)
+    beam_args, said = engines.add_job_server_jar(beam_args, runner, given.view_as(FlinkRunnerOptions).flink_version,
+                                                 given.view_as(SparkRunnerOptions).spark_version)
+    if said:
+        LOG.info("--runner %s: %s", runner, said)
     return PipelineOptions(beam_args)
+
+
+def import_runner(beam_args: list[str]) -> str | None:
+    """Import the module of ``--runner`` (Beam registers a runner's own options only then);
+    returns the name given, or ``None`` when there is none.
+
+    Raises:
+      ValueError: Beam knows no such runner, or its module cannot be imported.
+    """
+    finder = argparse.ArgumentParser(add_help=False)
+    finder.add_argument("--runner")
+    name = finder.parse_known_args(beam_args)[0].runner
+    if name:
+        try:
+            create_runner(name)
+        except (ImportError, ValueError, AttributeError) as exc:
+            raise ValueError(f"--runner {name}: {exc}".replace("\n", " ")) from None
+    return name
 
 
 class _OurWorkerLogs(logging.Filter):
@@ -123,55 +153,106 @@ def configure_logging(verbose: bool) -> None:
             forwarded.addFilter(_OurWorkerLogs())
 
 
-def prepare_out(out: str, name: str, overwrite: bool) -> None:
-    """Refuse to mix a new dataset with old shards of the same name (or delete them with ``overwrite``)."""
-    old = [m.path for m in FileSystems.match([FileSystems.join(out, f"{name}-*.tfrecord-*")])[0].metadata_list]
-    if old and not overwrite:
-        raise ValueError(f"--out {out} already holds {len(old)} shard(s) of dataset {name!r}; "
-                         f"pass --overwrite to replace them, or choose another --out or --name")
-    if old:
-        FileSystems.delete(old)
-    if FileSystems.get_scheme(out) is None and not FileSystems.exists(out):
-        FileSystems.mkdirs(out)
+def prepare_out(out: str, name: str, overwrite: bool) -> str:
+    """Check ``--out``, clear what killed runs left there, and return an empty staging folder inside it.
+
+    Raises:
+      ValueError: ``--out`` is a file or cannot be written, or holds a dataset that may not be
+        replaced (another ``--name``, or the same one without ``--overwrite``).
+    """
+    return commit.prepare(out, name, overwrite)
 
 
 def execute(build: Callable[[beam.Pipeline], None], options: PipelineOptions, out: str) -> dict[str, Any]:
-    """Build and run the pipeline, wait for it, and return the manifest it wrote."""
+    """Build and run the pipeline, wait for it, and return the manifest it wrote into ``out``
+    (plus Beam's counters under ``counters``, ``None`` for a runner that keeps no metrics)."""
     pipeline = beam.Pipeline(options=options)
     build(pipeline)
     result = pipeline.run()
     result.wait_until_finish()
+    manifest = metadata.read_json(FileSystems.join(out, metadata.MANIFEST))
+    manifest["counters"] = beam_counters(result)
+    return manifest
+
+
+def beam_counters(result: Any) -> dict[str, int] | None:
+    """The ``blurgen`` counters of a finished run, summed over steps; ``None`` when the runner
+    does not keep metrics (its ``metrics()`` raises ``NotImplementedError``)."""
+    try:
+        found = result.metrics().query(beam.metrics.MetricsFilter().with_namespace("blurgen"))["counters"]
+    except NotImplementedError:
+        return None
     counters: dict[str, int] = {}
-    for c in result.metrics().query(beam.metrics.MetricsFilter().with_namespace("blurgen"))["counters"]:
+    for c in found:
         # One result per step that counts: sum the steps.
         counters[c.key.metric.name] = counters.get(c.key.metric.name, 0) + c.committed
     LOG.info("Beam counters: %s", ", ".join(f"{k}={v}" for k, v in sorted(counters.items())))
-    manifest = metadata.read_json(FileSystems.join(out, metadata.MANIFEST))
-    manifest["counters"] = counters
-    return manifest
+    return counters
+
+
+def counters_from_metadata(manifest: dict[str, Any], listed_inputs: int) -> dict[str, int]:
+    """What the Beam counters would hold, from the written metadata (for runners without metrics)."""
+    return {"inputs": listed_inputs, "pairs": manifest["pairs_total"], "rejects": manifest["rejected"],
+            "bytes": manifest["bytes"]}
+
+
+# A pipeline that gives no estimate of its output gets this many bytes per input in auto sharding.
+DEFAULT_INPUT_BYTES = 4 * 2**20
+
+
+def shard_plan(items: list, num_shards: int | None, estimate: Callable[[Any], tuple[str, int, int]] | None,
+               units: int | None = None) -> ShardPlan:
+    """Shards per split, planned from the listed inputs before the run starts.
+
+    ``estimate(item) -> (split, records, bytes)`` says what one input will give (``bytes`` only
+    sets how many shards ``auto`` makes); without it every split gets ``num_shards``, or for
+    ``auto`` one shard per ``TARGET_SHARD_BYTES`` of ``DEFAULT_INPUT_BYTES`` per input (per
+    counted unit, when ``units`` says how many the items stand for).
+    """
+    if estimate is not None:
+        return ShardPlan.from_estimates((estimate(item) for item in items), num_shards)
+    count = len(items) if units is None else units
+    return ShardPlan({}, plan_split(count, count * DEFAULT_INPUT_BYTES, num_shards))
 
 
 def run_dataset(args: argparse.Namespace, pipeline: str, sources: list[str], items: list, listing_rejects: list,
                 item_type: type, fn: Callable, path_of: Callable, parameters: dict[str, Any],
-                options: PipelineOptions, num_shards: int | None, units: int | None = None) -> dict[str, Any]:
+                options: PipelineOptions, num_shards: int | None, units: int | None = None,
+                estimate: Callable[[Any], tuple[str, int, int]] | None = None) -> dict[str, Any]:
     """What every dataset pipeline does once its inputs are listed: prepare ``--out``, record the
-    inputs, run ``fn`` over them into shards and metadata, and return the manifest.
+    inputs, run ``fn`` over them into shards and metadata in a staging folder, commit them into
+    ``--out``, and return the manifest.
 
     ``args`` supplies the common flags (``--out``, ``--name``, ``--overwrite``, ``--seed``);
     ``pipeline`` and ``sources`` are recorded in the manifest beside ``parameters``. ``units``: the
     inputs counted when an item stands for several (``transforms.Units``); default one per item.
+    ``estimate`` plans ``auto`` sharding (see :func:`shard_plan`). A run that fails
+    (:func:`failures`) does not replace a dataset already in ``--out``: it is kept aside, and the
+    manifest's ``kept_at`` says where.
     """
-    prepare_out(args.out, args.name, args.overwrite)
-    inputs_path = write_inputs(args.out, items)
+    staging = prepare_out(args.out, args.name, args.overwrite)
+    inputs_path = write_inputs(staging, items)
     run_info = {"pipeline": pipeline, "name": args.name, "out": args.out, "sources": sources,
                 "inputs": (len(items) if units is None else units) + len(listing_rejects), "seed": args.seed,
                 "parameters": parameters, "versions": metadata.package_versions()}
+    plan = shard_plan(items, num_shards, estimate, units)
 
     def build(p: beam.Pipeline) -> None:
-        build_dataset(p, inputs_path, item_type, fn, path_of, listing_rejects, args.out, args.name,
-                      num_shards, run_info)
+        build_dataset(p, inputs_path, item_type, fn, path_of, listing_rejects, staging, args.name, plan, run_info)
 
-    return execute(build, options, args.out)
+    try:
+        manifest = execute(build, options, staging)
+    except BaseException:
+        commit.discard(staging)  # a failed run's spool files can be large; the old dataset is untouched
+        raise
+    if manifest["counters"] is None:
+        manifest["counters"] = counters_from_metadata(manifest, len(items))
+        manifest["counters_from"] = "metadata"
+    if failures(manifest) and commit.existing_dataset(args.out)[1]:
+        manifest["kept_at"] = commit.keep_failed(args.out, args.name, staging)
+    else:
+        commit.commit(args.out, staging)
+    return manifest
 
 
 def failures(manifest: dict[str, Any]) -> list[str]:
@@ -197,7 +278,11 @@ def report(manifest: dict[str, Any], out: str) -> int:
         say(f"  {split}: {n} pairs in {len(manifest['shards'][split])} shard(s)")
     if manifest["rejects_by_kind"]:
         say("  rejects: " + ", ".join(f"{n} {k}" for k, n in manifest["rejects_by_kind"].items())
-            + f" (see {FileSystems.join(out, metadata.REJECTS)})")
+            + f" (see {FileSystems.join(manifest.get('kept_at') or out, metadata.REJECTS)})")
+    kept = manifest.get("kept_at")
+    if kept:
+        say(f"the dataset already in {out} was left as it was; this run's shards and metadata are in {kept}")
+        out = kept
     say(f"shards and metadata in {out} ({manifest['bytes']} bytes); manifest: {FileSystems.join(out, metadata.MANIFEST)}")
     why = failures(manifest)
     for reason in why:
@@ -216,7 +301,8 @@ def main(run: Callable[[list[str] | None], dict[str, Any]], argv: list[str] | No
 
 
 def write_inputs(out: str, items: list) -> str:
-    """Write the listed inputs (dataclasses) to ``out/inputs.jsonl``, one JSON object a line.
+    """Write the listed inputs (dataclasses) to ``out/inputs.jsonl``, one JSON object a line
+    (``out`` is the run's staging folder; the file is committed with the dataset).
 
     The pipeline reads them back with ``ReadFromText`` instead of embedding them in the job with
     ``Create``: a list of a million paths would exceed a runner's job-size limit, a file does not.
@@ -239,8 +325,14 @@ def _parse_item(line: str, item_type: type) -> Any:
 
 def build_dataset(p: beam.Pipeline, inputs_path: str, item_type: type, fn: Callable,
                   path_of: Callable[[Any], str], listing_rejects: list, out: str, name: str,
-                  num_shards: int | None, run_info: dict[str, Any]) -> None:
-    """The graph both pipelines share: inputs -> pairs or rejects -> shards -> metadata."""
+                  num_shards: int | None | ShardPlan, run_info: dict[str, Any]) -> None:
+    """The graph both pipelines share: inputs -> pairs or rejects -> spool -> shards -> metadata.
+
+    Everything is written into ``out`` (the staging folder); ``num_shards`` is a :class:`ShardPlan`
+    or, as before, a count (``None``: ``auto`` without an estimate, see :func:`shard_plan`).
+    Records go to spool files in the step that makes them, so only small entries move on.
+    """
+    plan = num_shards if isinstance(num_shards, ShardPlan) else shard_plan([], num_shards, None)
     outcome = (p
                | "ReadInputs" >> beam.io.ReadFromText(inputs_path)
                | "ParseInputs" >> beam.Map(_parse_item, item_type)
@@ -250,5 +342,6 @@ def build_dataset(p: beam.Pipeline, inputs_path: str, item_type: type, fn: Calla
              | "ListingRejects" >> beam.Create(listing_rejects)
              | "CountListingRejects" >> beam.Map(_counted_reject))
     rejects = (outcome["rejects"], early) | "Rejects" >> beam.Flatten()
-    shards = outcome["records"] | "Shards" >> WriteShards(out, name, num_shards)
+    entries = outcome["records"] | "SpoolRecords" >> SpoolRecords(FileSystems.join(out, SPOOL_DIR))
+    shards = entries | "Shards" >> WriteShards(out, name, plan)
     _ = (shards, rejects, outcome["done"]) | "Metadata" >> metadata.WriteMetadata(out, run_info)

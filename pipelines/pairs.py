@@ -18,7 +18,7 @@ from typing import Any
 
 from pipelines import guard, launch, layouts
 from pipelines.layouts import PairInput
-from pipelines.realpairs import PairSettings, make_pairs
+from pipelines.realpairs import PairSettings, estimate, make_pairs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,7 +88,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     parameters = {k: v for k, v in vars(args).items() if k not in ("verbose", "overwrite")}
     return launch.run_dataset(args, f"pairs/{args.layout}", args.src or [args.blurred, args.sharp], pairs,
                               listing_rejects, PairInput, functools.partial(make_pairs, s=settings), _path_of,
-                              parameters, options, num_shards)
+                              parameters, options, num_shards, estimate=functools.partial(estimate, s=settings))
 
 
 def main(argv: list[str] | None = None) -> int:

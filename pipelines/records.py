@@ -36,6 +36,14 @@ def frame(data: bytes) -> bytes:
     return b"".join((length, _CRC.pack(masked_crc(length)), data, _CRC.pack(masked_crc(data))))
 
 
+def framed_length(framed: bytes) -> int:
+    """The length a frame says it has (header, data and both checksums), from its first 8 bytes;
+    -1 when fewer than 8 bytes are given."""
+    if len(framed) < _LENGTH.size:
+        return -1
+    return _LENGTH.unpack_from(framed)[0] + _LENGTH.size + 2 * _CRC.size
+
+
 def write_records(f: BinaryIO, records: Iterable[bytes]) -> tuple[int, int]:
     """Write framed ``records`` to the open binary file ``f``; returns (records, bytes) written."""
     count = size = 0

@@ -27,7 +27,7 @@ from blurgen import options
 from blurgen.config import DegradeConfig
 from pipelines import guard, inputs, launch
 from pipelines.inputs import InputFile
-from pipelines.synthesize import SynthSettings, synthesize
+from pipelines.synthesize import SynthSettings, estimate, synthesize
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +100,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     parameters = {k: v for k, v in vars(args).items() if k not in ("config", "verbose", "overwrite")}
     parameters.update(degrade=settings.degrade.to_dict(), degrade_config_file=args.config)
     return launch.run_dataset(args, "synth", args.src, photos, listing_rejects, InputFile,
-                              functools.partial(synthesize, s=settings), _path_of, parameters, options, num_shards)
+                              functools.partial(synthesize, s=settings), _path_of, parameters, options, num_shards,
+                              estimate=functools.partial(estimate, s=settings))
 
 
 def main(argv: list[str] | None = None) -> int:

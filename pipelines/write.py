@@ -1,18 +1,27 @@
-"""Deterministic sharding: the same records always give the same shard files, byte for byte.
+"""Deterministic sharding in bounded memory: the same records always give the same shard files.
 
-Each record is ``(split, key, example_bytes)``. Its shard within the split is
-``stable_hash(key) % num_shards``, records are sorted by key within a shard, and each shard file is
-written whole by one worker with our own TFRecord framing (:mod:`pipelines.records`). Beam's
-``WriteToTFRecord`` cannot do this: it assigns records to shards at random.
+Records are spooled to temporary files by the step that makes them (:mod:`pipelines.spool`);
+what reaches this module is one small entry per record: ``(split, key, file, offset, length)``.
+A record goes to shard ``stable_hash(key) % count`` of its split, where ``count`` comes from a
+:class:`ShardPlan` fixed before the pipeline starts. One worker per shard sorts that shard's
+entries by ``(stable_hash(key), key)`` and copies each record's bytes from its spool file into the
+shard file, one record at a time: a worker holds the shard's index, never the shard.
 
-Every shard index of a split is written, so a shard that no key hashes to is a valid empty file
-whose length (0) is recorded like any other.
+Why ``(stable_hash(key), key)`` and not ``key``: the variants and patches of one photo have keys
+that sort next to each other (``a.png#v0``, ``a.png#v1``), and a trainer's shuffle buffer that
+reads a shard in order would then see them together; hashed order spreads them over the shard
+while staying a fixed order.
+
+Every shard index of a split that has records is written, so a shard no key hashes to is a valid
+empty file whose length (0) is recorded like any other.
 """
 from __future__ import annotations
 
 import logging
 import math
-from typing import Iterable
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterable
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
@@ -28,11 +37,14 @@ LOG = logging.getLogger(__name__)
 # Auto sharding aims at shards of about this size: large enough for fast sequential reads,
 # small enough that a split has several shards to interleave.
 TARGET_SHARD_BYTES = 128 * 2**20
-MAX_AUTO_SHARDS = 1024
+# Shard names hold five digits. The writer no longer holds a shard in memory, so a large dataset
+# gets more shards rather than larger ones.
+MAX_AUTO_SHARDS = 99_999
+_OPEN_SPOOL_FILES = 8  # spool files kept open while one shard is assembled
 
 
-def plan_shards(count: int, size: int, num_shards: int | None) -> int:
-    """Shards for one split of ``count`` records totalling ``size`` bytes.
+def plan_split(count: int, size: int, num_shards: int | None) -> int:
+    """Shards for one split of about ``count`` records totalling about ``size`` bytes.
 
     ``num_shards`` given: exactly that many (some may be empty when there are fewer records).
     ``None`` (auto): one per ``TARGET_SHARD_BYTES``, at least 1, at most one per record.
@@ -42,75 +54,124 @@ def plan_shards(count: int, size: int, num_shards: int | None) -> int:
     return max(1, min(count, MAX_AUTO_SHARDS, math.ceil(size / TARGET_SHARD_BYTES)))
 
 
+@dataclass(frozen=True)
+class ShardPlan:
+    """Shards per split, fixed before the run: ``counts[split]``, or ``default`` for a split the
+    plan did not foresee. Everything the shard writer decides follows from it and the keys."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    default: int = 1
+
+    def count(self, split: str) -> int:
+        return self.counts.get(split, self.default)
+
+    @classmethod
+    def from_estimates(cls, estimates: Iterable[tuple[str, int, int]], num_shards: int | None) -> "ShardPlan":
+        """The plan from ``(split, records, bytes)`` estimates of each input (summed per split)."""
+        totals: dict[str, list[int]] = {}
+        for split, count, size in estimates:
+            total = totals.setdefault(split, [0, 0])
+            total[0] += count
+            total[1] += size
+        counts = {split: plan_split(c, s, num_shards) for split, (c, s) in sorted(totals.items())}
+        default = num_shards if num_shards is not None else max(counts.values(), default=1)
+        return cls(counts, default)
+
+
 def shard_of(key: str, num_shards: int) -> int:
     return stable_hash(key) % num_shards
 
 
-def _plan(split_stats, num_shards):
-    split, (count, size) = split_stats
-    return split, plan_shards(count, size, num_shards)
+def order_in_shard(entry: tuple) -> tuple[int, str]:
+    """The sort key of an entry ``(split, key, file, offset, length)`` within its shard:
+    ``schema.record_order(key)``, i.e. ``(stable_hash(key), key)``, the order readers rely on."""
+    return schema.record_order(entry[1])
 
 
-def _sum_pairs(values: Iterable[tuple[int, int]]) -> tuple[int, int]:
-    count = size = 0
-    for c, s in values:
-        count += c
-        size += s
-    return count, size
+class _SpoolReaders:
+    """Reads byte ranges of spool files, keeping the last few files open (entries of one shard
+    come from every bundle's file, in hashed order)."""
+
+    def __init__(self, limit: int = _OPEN_SPOOL_FILES):
+        self.limit = limit
+        self.open: OrderedDict[str, BinaryIO] = OrderedDict()
+
+    def read(self, path: str, offset: int, length: int) -> bytes:
+        f = self.open.pop(path, None)
+        if f is None:
+            f = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        self.open[path] = f
+        while len(self.open) > self.limit:
+            self.open.popitem(last=False)[1].close()
+        f.seek(offset)
+        data = f.read(length)
+        if len(data) != length or records.framed_length(data) != length:
+            raise OSError(f"{path}: spool file cut short at byte {offset} (want {length} bytes, got {len(data)})")
+        return data
+
+    def close(self) -> None:
+        for f in self.open.values():
+            f.close()
+        self.open.clear()
 
 
-class _WriteShardFn(beam.DoFn):
-    """Writes one shard from ``((split, index), records_or_placeholders)``."""
+class _AssembleShardFn(beam.DoFn):
+    """Writes one shard from ``((split, index), entries_or_placeholders)``."""
 
-    def __init__(self, out: str, name: str):
-        self.out = out
+    def __init__(self, folder: str, name: str, plan: ShardPlan):
+        self.folder = folder
         self.name = name
+        self.plan = plan
         self.shard_bytes = Metrics.counter("blurgen", "bytes")
 
-    def process(self, element, plan):
+    def process(self, element):
         (split, index), values = element
-        items = sorted(v for v in values if v is not None)
-        path = FileSystems.join(self.out, schema.shard_name(self.name, split, index, plan[split]))
-        with FileSystems.create(path, mime_type="application/octet-stream",
-                                compression_type=CompressionTypes.UNCOMPRESSED) as f:
-            count, size = records.write_records(f, (data for _, data in items))
+        entries = sorted((v for v in values if v is not None), key=order_in_shard)
+        count = self.plan.count(split)
+        file = schema.shard_name(self.name, split, index, count)
+        path = FileSystems.join(self.folder, file)
+        readers = _SpoolReaders()
+        size = 0
+        try:
+            with FileSystems.create(path, mime_type="application/octet-stream",
+                                    compression_type=CompressionTypes.UNCOMPRESSED) as f:
+                for _, _, spool, offset, length in entries:
+                    f.write(readers.read(spool, offset, length))
+                    size += length
+        finally:
+            readers.close()
         self.shard_bytes.inc(size)
-        LOG.info("wrote %s (%d records, %d bytes)", path, count, size)
-        yield {"split": split, "index": index, "count": plan[split], "path": path,
-               "file": schema.shard_name(self.name, split, index, plan[split]),
-               "records": count, "bytes": size}
+        LOG.info("wrote %s (%d records, %d bytes)", path, len(entries), size)
+        yield {"split": split, "index": index, "count": count, "path": path, "file": file,
+               "records": len(entries), "bytes": size}
+
+
+def _slots(split: str, plan: ShardPlan) -> list[tuple[tuple[str, int], None]]:
+    return [((split, i), None) for i in range(plan.count(split))]
 
 
 class WriteShards(beam.PTransform):
-    """``(split, key, example_bytes)`` records in; one dict per shard file written out
-    (``split, index, count, path, file, records, bytes``)."""
+    """Spool entries ``(split, key, file, offset, length)`` in; one dict per shard file written into
+    ``folder`` out (``split, index, count, path, file, records, bytes``)."""
 
-    def __init__(self, out: str, name: str, num_shards: int | None = None):
+    def __init__(self, folder: str, name: str, plan: ShardPlan):
         super().__init__()
-        if num_shards is not None and num_shards < 1:
-            raise ValueError(f"--num-shards must be at least 1 (or 'auto'), got {num_shards}")
-        self.out = out
+        if any(n < 1 for n in plan.counts.values()) or plan.default < 1:
+            raise ValueError(f"every split needs at least 1 shard, got {plan}")
+        self.folder = folder
         self.name = name
-        self.num_shards = num_shards
+        self.plan = plan
 
-    def expand(self, recs):
-        num_shards = self.num_shards
-        plan = (recs
-                | "SplitStats" >> beam.Map(lambda r: (r[0], (1, len(r[2]))))
-                | "SumStats" >> beam.CombinePerKey(_sum_pairs)
-                | "PlanShards" >> beam.Map(_plan, num_shards))
-        plan_side = beam.pvalue.AsDict(plan)
-        if num_shards is None:
-            keyed = recs | "AssignShard" >> beam.Map(
-                lambda r, p: ((r[0], shard_of(r[1], p[r[0]])), (r[1], r[2])), plan_side)
-        else:
-            # Without a side input this step fuses with the one that made the records, so the
-            # (large) records cross between workers once less.
-            keyed = recs | "AssignShard" >> beam.Map(
-                lambda r: ((r[0], shard_of(r[1], num_shards)), (r[1], r[2])))
-        # One placeholder per shard index, so that shards no key hashes to are still written.
-        slots = plan | "ShardSlots" >> beam.FlatMap(lambda sp: [((sp[0], i), None) for i in range(sp[1])])
+    def expand(self, entries):
+        plan = self.plan
+        keyed = entries | "AssignShard" >> beam.Map(lambda e: ((e[0], shard_of(e[1], plan.count(e[0]))), e))
+        # One placeholder per shard index of every split that has records, so that shards no
+        # key hashes to are still written.
+        slots = (entries
+                 | "Splits" >> beam.Map(lambda e: e[0])
+                 | "DistinctSplits" >> beam.Distinct()
+                 | "ShardSlots" >> beam.FlatMap(_slots, plan))
         return ((keyed, slots)
                 | "AllShards" >> beam.Flatten()
                 | "GroupShards" >> beam.GroupByKey()
-                | "WriteShard" >> beam.ParDo(_WriteShardFn(self.out, self.name), plan_side))
+                | "WriteShard" >> beam.ParDo(_AssembleShardFn(self.folder, self.name, plan)))

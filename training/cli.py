@@ -61,6 +61,9 @@ def fit_parser() -> argparse.ArgumentParser:
                    help="Keras progress: 0 none, 1 a bar, 2 a line per epoch (default: %(default)s)")
     p.add_argument("--log-every", type=int, default=20,
                    help="steps between TensorBoard scalar writes (default: %(default)s)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop after this many minutes of training (checkpointed and exported as at the end); "
+                        "rerun to go on (default: no limit)")
     config.add_config_flags(p)
     return p
 

@@ -7,8 +7,8 @@ DeblurGAN's). The command line starts from a preset and overrides single fields:
     python -m training.fit --preset deblurgan --train ... --out runs/dg --crop 128 --content-losses l1
 
 Adding a preset means adding an entry to ``PRESETS`` (or, like ``li2024`` and ``densegan``, to
-the TF-free :mod:`training.published`) with :func:`register_preset`, and registering any new generator, critic or loss by name in the
-registries of :mod:`training.networks` and :mod:`training.losses`; the fields below name them.
+the TF-free :mod:`training.published`) with :func:`register_preset`, and registering any new
+generator, critic or loss by name in the registries of :mod:`training.networks` and :mod:`training.losses`; the fields below name them.
 Fields a new part needs and no old part uses go into ``extra`` (a tuple of ``(name, value)``
 pairs, read with :meth:`TrainConfig.get_extra`), or are added here with a default that keeps the
 old presets unchanged.
@@ -40,7 +40,8 @@ class TrainConfig:
 
     # Networks
     generator: str = _field("resnet", "generator architecture, a name in training.networks.GENERATORS: "
-                            "resnet (DeblurGAN's ResNet), li2024 (Li 2024's ResNet), dense (dense blocks)")
+                            "resnet (DeblurGAN's ResNet), li2024 (Li 2024's ResNet), dense (dense blocks), "
+                            "unet (multi-scale, for CPU training)")
     gen_filters: int = _field(64, "generator width: filters of its first convolution")
     gen_blocks: int = _field(9, "residual (or dense) blocks of the generator")
     gen_norm: str = _field("instance", "generator normalisation: instance (no learned scale or shift, as "
@@ -67,7 +68,8 @@ class TrainConfig:
     gp_weight: float = _field(10.0, "gradient-penalty weight of wgan-gp (WGAN-GP: 10)")
     content_losses: tuple[str, ...] = _field(("vgg19",), "content losses, comma-separated names in "
                                              "training.losses.CONTENT_LOSSES: vgg19 (VGG19 block3_conv3 feature "
-                                             "MSE), vgg16, l1 (pixel L1), lpips")
+                                             "MSE), vgg16, l1 (pixel L1), lpips, fft (L1 of the "
+                                             "Fourier spectra)")
     content_weights: tuple[float, ...] = _field((100.0,), "weights of --content-losses, comma-separated, one per loss")
     vgg_weights: str = _field("imagenet", "VGG weights of the vgg16/vgg19 losses: imagenet (downloaded once), "
                               "a path to the no-top .h5 file, or random (tests only)")

@@ -132,7 +132,8 @@ def grid(panels: Sequence[np.ndarray], columns: int = 2) -> np.ndarray:
 
 
 # Panels of a run's curves: title, y label, and (metrics.csv column, legend) of each line.
-_PANELS = (("PSNR of crops (dB)", "dB", (("psnr", "train"), ("val_psnr", "validation"))),
+_PANELS = (("PSNR of crops (dB)", "dB", (("psnr", "train"), ("val_psnr", "validation"),
+                                         ("val_identity_psnr", "validation, blurred input"))),
            ("content loss (weighted)", "", (("content", "train"), ("val_content", "validation"),
                                             ("probe_content", "probe: restored"),
                                             ("identity_content", "probe: blurred input"))),

@@ -105,11 +105,13 @@ def export_generator(model: DeblurGAN, cfg: TrainConfig, out: str) -> str:
 
 
 class CheckpointEvery(keras.callbacks.Callback):
-    """Checkpoints every ``every`` generator steps and at the end; stops at ``total`` steps."""
+    """Checkpoints every ``every`` generator steps and at the end; stops at ``total`` steps, or
+    after ``minutes`` of training when given."""
 
-    def __init__(self, directory: str, every: int, total: int):
+    def __init__(self, directory: str, every: int, total: int, minutes: float | None = None):
         super().__init__()
         self.directory, self.every, self.total = directory, every, total
+        self.deadline = None if minutes is None else time.monotonic() + 60 * minutes
         self.last = -1
 
     def on_train_batch_end(self, batch, logs=None):
@@ -117,6 +119,10 @@ class CheckpointEvery(keras.callbacks.Callback):
         if step % self.every == 0:
             self._save(step)
         if step >= self.total:
+            self.model.stop_training = True
+        elif self.deadline is not None and time.monotonic() > self.deadline:
+            print(f"--max-minutes reached at step {step}: stopping; rerun the same command to go on",
+                  file=sys.stderr)
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
@@ -187,11 +193,12 @@ class HealthCheck(keras.callbacks.Callback):
 
     def _probe(self):
         gen = self.model.generator
+        # ReLUs can die; leaky activations cannot, and are not probed.
         relus = [layer for layer in gen.layers if isinstance(layer, keras.layers.ReLU)]
-        probe = keras.Model(gen.input, [layer.output for layer in relus] + [gen.output])
+        probe = keras.Model(gen.input, {"restored": gen.output, **{layer.name: layer.output for layer in relus}})
         outs = probe(self.blurred, training=False)
-        active = {layer.name: float(np.mean(np.asarray(o) > 0)) for layer, o in zip(relus, outs[:-1])}
-        content = float(self.model.content_loss(self.sharp, outs[-1])["content"])
+        active = {layer.name: float(np.mean(np.asarray(outs[layer.name]) > 0)) for layer in relus}
+        content = float(self.model.content_loss(self.sharp, outs["restored"])["content"])
         identity = float(self.model.content_loss(self.sharp, self.blurred)["content"])
         return active, content, identity
 
@@ -220,9 +227,9 @@ class EpochFiles(keras.callbacks.Callback):
     """Per epoch: a row of ``metrics.csv`` and a redrawn ``curves.png`` (:mod:`training.curves`),
     and one line with the run's overall step, speed and time left."""
 
-    def __init__(self, out: str, total: int):
+    def __init__(self, out: str, total: int, val_identity_psnr: float | None = None):
         super().__init__()
-        self.out, self.total = out, total
+        self.out, self.total, self.val_identity_psnr = out, total, val_identity_psnr
 
     def on_train_begin(self, logs=None):
         self.started, self.start_step = time.monotonic(), self.model.step
@@ -234,6 +241,8 @@ class EpochFiles(keras.callbacks.Callback):
         lr = self.model.g_optimizer.learning_rate
         row = {"epoch": epoch + 1, "step": step, "seconds": elapsed, "lr": float(np.asarray(lr)),
                **{k: float(v) for k, v in (logs or {}).items() if np.isscalar(v) or np.ndim(v) == 0}}
+        if self.val_identity_psnr is not None:
+            row["val_identity_psnr"] = self.val_identity_psnr
         curves.write_run_files(self.out, row)
         left = (self.total - step) / rate if rate > 0 else float("nan")
         print(f"step {step}/{self.total} ({100 * step / self.total:.0f}%), {rate:.2f} steps/s, "
@@ -294,6 +303,14 @@ def make_datasets(args: argparse.Namespace, cfg: TrainConfig, global_batch: int,
     return train, val, files
 
 
+def identity_psnr(val: tf.data.Dataset | None) -> float | None:
+    """PSNR of the blurred validation crops themselves: the level a useful model must beat."""
+    if val is None:
+        return None
+    from training.gan import batch_psnr
+    return float(np.mean([float(batch_psnr(s, b)) for b, s in val]))
+
+
 def run(argv=None) -> dict:
     """Train; returns the step reached, the last epoch's metrics and the paths written.
 
@@ -320,9 +337,10 @@ def run(argv=None) -> dict:
         curves.write_atomic(posixpath.join(args.out, CONFIG_FILE), cfg.to_json().encode("utf-8"))
         writer = tf.summary.create_file_writer(posixpath.join(args.out, "logs"))
         health = HealthCheck(probe_b.numpy(), probe_s.numpy())
-        callbacks = [CheckpointEvery(ckpt_dir, cfg.checkpoint_every, total), ScalarLog(writer, args.log_every),
+        callbacks = [CheckpointEvery(ckpt_dir, cfg.checkpoint_every, total, args.max_minutes),
+                     ScalarLog(writer, args.log_every),
                      SampleImages(sample_b.numpy(), sample_s.numpy(), args.out, writer, total), health,
-                     EpochFiles(args.out, total)]
+                     EpochFiles(args.out, total, identity_psnr(val))]
         if model.step < total:
             # Keras distributes the global batches itself: the model was built in the strategy's scope.
             h = model.fit(train, epochs=cfg.epochs, steps_per_epoch=cfg.steps_per_epoch,

@@ -24,7 +24,8 @@ import tensorflow as tf
 # `load_model`, or a new process fails with "Could not locate class ...": the registries'
 # builders import the preset modules lazily, so loading cannot rely on them.
 import training.nets_dense  # noqa: F401
-import training.nets_li2024  # noqa: F401  (ReflectPad2D)
+import training.nets_li2024  # noqa: F401
+import training.nets_unet  # noqa: F401  (PadToMultiple, SpaceToDepth, ...)
 import training.networks  # noqa: F401  (ClipToRange)
 
 GENERATOR_FILE = "generator.keras"

@@ -84,7 +84,7 @@ def dense_generator(cfg) -> keras.Model:
 
 def dense_generator_params(width: int, blocks: int, units: int, growth: int, norm: str = "instance") -> int:
     """Closed-form parameter count of :func:`build_dense_generator` (checks the layout in tests)."""
-    per_norm = {"instance": 2, "batch": 4, "none": 0}[norm]
+    per_norm = {"instance": 0, "batch": 4, "none": 0}[norm]  # instance norm learns no scale or shift
     total = 3 * 3 * 3 * width + width  # head
     for _ in range(blocks):
         for i in range(units):

@@ -32,6 +32,11 @@ def _dense_generator(cfg):
     return dense_generator(cfg)
 
 
+def _unet_generator(cfg):
+    from training.nets_unet import unet_generator
+    return unet_generator(cfg)
+
+
 def _vgg16_loss(cfg):
     return losses.perceptual_loss("vgg16", "block3_conv3", cfg.vgg_weights)
 
@@ -51,6 +56,7 @@ def _diffaugment(cfg):
 # setdefault: a registration made elsewhere first (a test's, a user's) is kept.
 networks.GENERATORS.setdefault("li2024", _li2024_generator)
 networks.GENERATORS.setdefault("dense", _dense_generator)
+networks.GENERATORS.setdefault("unet", _unet_generator)
 networks.CRITICS.setdefault("li2024", _li2024_critic)
 losses.CONTENT_LOSSES.setdefault("vgg16", _vgg16_loss)
 losses.CONTENT_LOSSES.setdefault("lpips", _lpips_loss)

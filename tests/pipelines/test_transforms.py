@@ -8,7 +8,9 @@ from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from blurgen.images import ImageError
+from blurgen.seeding import stable_hash
 from pipelines import records, write
+from pipelines.spool import SpoolRecords
 from pipelines.examples import Pair, decode_example
 from pipelines.rejects import TOO_SMALL, Reject, RejectError
 from pipelines.transforms import ProcessInputs
@@ -53,11 +55,13 @@ def _records(n):
 
 
 def _run_write(tmp_path, recs, num_shards):
+    plan = write.ShardPlan({"train": num_shards}, num_shards)  # "test" takes the default
     with test_pipeline.TestPipeline(options=beam.options.pipeline_options.PipelineOptions(OPTIONS)) as p:
-        infos = p | beam.Create(recs) | write.WriteShards(str(tmp_path), "ds", num_shards)
+        entries = p | beam.Create(recs) | SpoolRecords(str(tmp_path / ".spool"))
+        infos = entries | write.WriteShards(str(tmp_path), "ds", plan)
+        splits = sorted({r[0] for r in recs})
         assert_that(infos | beam.Map(lambda s: (s["split"], s["index"], s["count"])),
-                    equal_to([("train", i, num_shards) for i in range(num_shards)]
-                             + [("test", i, num_shards) for i in range(num_shards)]))
+                    equal_to([(split, i, num_shards) for split in splits for i in range(num_shards)]))
 
 
 def _read_all(tmp_path):
@@ -68,7 +72,7 @@ def _read_all(tmp_path):
     return out
 
 
-def test_write_shards_places_by_key_hash_and_sorts_within_shards(tmp_path):
+def test_write_shards_places_by_key_hash_and_orders_by_hash_within_shards(tmp_path):
     recs = _records(40)
     _run_write(tmp_path, recs, 3)
     shards = _read_all(tmp_path)
@@ -77,9 +81,20 @@ def test_write_shards_places_by_key_hash_and_sorts_within_shards(tmp_path):
     for name, datas in shards.items():
         split, index = name.split("-")[1].split(".")[0], int(name.split("-")[2])
         keys = [by_data[d][1] for d in datas]
-        assert keys == sorted(keys)
+        assert keys == sorted(keys, key=lambda k: (stable_hash(k), k))
         assert all(by_data[d][0] == split and write.shard_of(by_data[d][1], 3) == index for d in datas)
     assert sorted(d for ds in shards.values() for d in ds) == sorted(r[2] for r in recs)
+
+
+def test_variants_of_one_photo_are_not_neighbours(tmp_path):
+    """Keys of one photo sort together by name; in a shard they must be spread by hash."""
+    recs = [("train", f"photo{p:02d}.png#v{v}", f"{p} {v}".encode()) for p in range(10) for v in range(4)]
+    _run_write(tmp_path, recs, 1)
+    (datas,) = _read_all(tmp_path).values()
+    photos = [d.split()[0] for d in datas]
+    assert len(photos) == 40
+    neighbours = sum(a == b for a, b in zip(photos, photos[1:]))
+    assert neighbours < 10, f"{neighbours} of 39 neighbouring records share a photo (by name: 30)"
 
 
 def test_write_shards_same_bytes_whatever_the_input_order(tmp_path):
@@ -88,8 +103,8 @@ def test_write_shards_same_bytes_whatever_the_input_order(tmp_path):
     shuffled = recs[:]
     random.Random(1).shuffle(shuffled)
     _run_write(tmp_path / "b", shuffled, 2)
-    a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
-    b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
+    a = {p.name: p.read_bytes() for p in (tmp_path / "a").glob("ds-*")}
+    b = {p.name: p.read_bytes() for p in (tmp_path / "b").glob("ds-*")}
     assert a == b and len(a) == 4
 
 
@@ -102,11 +117,29 @@ def test_empty_shards_are_written_and_valid(tmp_path):
     assert len(empties) >= 6 and all((tmp_path / n).stat().st_size == 0 for n in empties)
 
 
+def test_spool_entries_point_at_framed_records(tmp_path):
+    recs = _records(7)
+    with test_pipeline.TestPipeline(options=beam.options.pipeline_options.PipelineOptions(OPTIONS)) as p:
+        entries = p | beam.Create(recs) | SpoolRecords(str(tmp_path))
+        def check(entry):
+            split, key, path, offset, length = entry
+            with open(path, "rb") as f:
+                f.seek(offset)
+                (data,) = records.read_records(__import__("io").BytesIO(f.read(length)))
+            return split, key, data
+        assert_that(entries | beam.Map(check), equal_to(recs))
+
+
 def test_auto_plan():
-    assert write.plan_shards(10, 1000, None) == 1
-    assert write.plan_shards(10_000, 3 * write.TARGET_SHARD_BYTES, None) == 3
-    assert write.plan_shards(2, 10 * write.TARGET_SHARD_BYTES, None) == 2  # never more shards than records
-    assert write.plan_shards(2, 10, 7) == 7  # asked for: given, empty shards and all
+    assert write.plan_split(10, 1000, None) == 1
+    assert write.plan_split(10_000, 3 * write.TARGET_SHARD_BYTES, None) == 3
+    assert write.plan_split(2, 10 * write.TARGET_SHARD_BYTES, None) == 2  # never more shards than records
+    assert write.plan_split(2, 10, 7) == 7  # asked for: given, empty shards and all
+    assert write.plan_split(10**6, 10**6 * 5 * 2**20, None) == 39063  # no cap at 1,024: shards stay near 128 MiB
+    plan = write.ShardPlan.from_estimates(
+        [("train", 2, 2 * write.TARGET_SHARD_BYTES), ("test", 1, 10), ("train", 3, write.TARGET_SHARD_BYTES)], None)
+    assert plan.counts == {"test": 1, "train": 3} and plan.count("other") == 3
+    assert write.ShardPlan.from_estimates([("train", 5, 10)], 4).count("test") == 4
 
 
 def test_reject_lines_sort_and_serialise():
