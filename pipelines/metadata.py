@@ -37,8 +37,11 @@ def _tensor(dtype: str, dims: list[int] | None) -> dict[str, Any]:
     return {"dtype": dtype, "encoding": "none", "shape": shape}
 
 
-def feature_json(field: schema.Field) -> dict[str, Any]:
-    """The TFDS feature connector of one schema field, as TFDS serialises it."""
+def feature_json(field: schema.Field, kernel_shape: tuple[int, int] | None = None) -> dict[str, Any]:
+    """The TFDS feature connector of one schema field, as TFDS serialises it; with ``kernel_shape``
+    (every record's kernel has that shape), TFDS returns the kernel shaped instead of flat."""
+    if field.name == schema.KERNEL and kernel_shape:
+        return {"pythonClassName": _TFDS + "tensor_feature.Tensor", "tensor": _tensor("float32", list(kernel_shape))}
     if field.name in schema.IMAGE_FIELDS:
         return {"pythonClassName": _TFDS + "image_feature.Image",
                 "image": {"dtype": "uint8", "shape": {"dimensions": ["-1", "-1", "3"]}}}
@@ -50,9 +53,21 @@ def feature_json(field: schema.Field) -> dict[str, Any]:
     return {"pythonClassName": _TFDS + "tensor_feature.Tensor", "tensor": _tensor(dtype, [-1])}
 
 
-def features_json() -> dict[str, Any]:
+def features_json(kernel_shape: tuple[int, int] | None = None) -> dict[str, Any]:
     return {"pythonClassName": _TFDS + "features_dict.FeaturesDict",
-            "featuresDict": {"features": {f.name: feature_json(f) for f in schema.FIELDS}}}
+            "featuresDict": {"features": {f.name: feature_json(f, kernel_shape) for f in schema.FIELDS}}}
+
+
+def fixed_kernel_shape(run: dict[str, Any]) -> tuple[int, int] | None:
+    """The one shape of every kernel of a ``synth`` run that keeps whole kernel canvases
+    (``crop_kernel`` false), else None: cropped kernels differ in shape, and real pairs and video
+    have none, and TFDS can shape a tensor only when its shape is fixed."""
+    degrade = (run.get("parameters") or {}).get("degrade")
+    if run.get("pipeline") != "synth" or not degrade or degrade.get("crop_kernel", True):
+        return None
+    from blurgen.config import DegradeConfig
+    size = DegradeConfig.from_dict(degrade).kernel.trajectory.size
+    return size, size
 
 
 def dataset_info_json(name: str, shards: list[dict], description: str) -> dict[str, Any]:
@@ -63,8 +78,10 @@ def dataset_info_json(name: str, shards: list[dict], description: str) -> dict[s
         splits.append({"name": split, "filepathTemplate": _FILEPATH_TEMPLATE,
                        "shardLengths": [str(s["records"]) for s in mine],
                        "numBytes": str(sum(s["bytes"] for s in mine))})
+    # as_supervised=True gives (blurred, sharp) pairs.
+    supervised = {"tuple": {"items": [{"featureKey": schema.BLURRED}, {"featureKey": schema.SHARP}]}}
     return {"name": name, "description": description, "fileFormat": "tfrecord",
-            "version": "1.0.0", "splits": splits}
+            "version": "1.0.0", "splits": splits, "supervisedKeys": supervised}
 
 
 def package_versions() -> dict[str, str]:
@@ -109,7 +126,7 @@ def write_all(out: str, run: dict[str, Any], shards: list[dict], rejects: list[R
     manifest = manifest_json(run, shards, rejects, written)
     description = f"blurgen {run['pipeline']} pairs; see {MANIFEST} for how they were made"
     inputs.write_bytes(FileSystems.join(out, DATASET_INFO), _dump(dataset_info_json(run["name"], shards, description)))
-    inputs.write_bytes(FileSystems.join(out, FEATURES), _dump(features_json()))
+    inputs.write_bytes(FileSystems.join(out, FEATURES), _dump(features_json(fixed_kernel_shape(run))))
     inputs.write_bytes(FileSystems.join(out, REJECTS), "".join(r.to_json() + "\n" for r in rejects).encode("utf-8"))
     inputs.write_bytes(FileSystems.join(out, MANIFEST), _dump(manifest))
     return manifest

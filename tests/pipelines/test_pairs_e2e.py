@@ -62,6 +62,7 @@ def test_gopro_read_by_tensorflow(gopro_out, tmp_path):
     seen, n = tf_readback(out, tmp_path)
     assert n == 6 and seen["tf_data"]["records"] == 6 and seen["tf_data"]["mismatches"] == []
     assert seen["tfds"]["splits"] == {"train": 4, "test": 2} and seen["tfds"]["mismatches"] == []
+    assert seen["tfds"]["supervised"] == 6 and seen["tfds"]["kernel_shapes"] == [[0]]  # real pairs: no kernel
 
 
 @pytest.mark.slow

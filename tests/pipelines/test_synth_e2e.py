@@ -73,6 +73,26 @@ def test_tensorflow_reads_the_same_pixels(synth_out, tmp_path):
     assert seen["tf_data"]["mismatches"] == [] and seen["tf_data"]["records"] == n == 10
     assert seen["tfds"]["mismatches"] == [] and seen["tfds"]["records"] == 10
     assert seen["tfds"]["splits"] == manifest["pairs"]
+    # as_supervised=True gives (blurred, sharp); cropped kernels differ in shape, so TFDS gives them flat
+    assert seen["tfds"]["supervised_keys"] == ["blurred", "sharp"] and seen["tfds"]["supervised"] == 10
+    assert all(len(shape) == 1 for shape in seen["tfds"]["kernel_shapes"])
+
+
+@pytest.mark.slow
+def test_tfds_gives_whole_kernel_canvases_shaped(photos, tmp_path):
+    from blurgen.config import KernelConfig, TrajectoryConfig
+    cfg = DegradeConfig(crop_kernel=False, kernel=KernelConfig(
+        trajectory=TrajectoryConfig(canvas=33, max_length=30.0), linear_length=(5.0, 20.0), defocus_radius=(1.0, 6.0)))
+    (tmp_path / "degrade.json").write_text(json.dumps(cfg.to_dict()))
+    out = tmp_path / "out"
+    synth.run(["--src", str(photos), "--out", str(out), "--config", str(tmp_path / "degrade.json"), "--variants", "1",
+               "--test-fraction", "0"])
+    size = cfg.kernel.trajectory.size
+    features = json.loads((out / "features.json").read_text())["featuresDict"]["features"]
+    assert features["kernel"]["tensor"]["shape"] == {"dimensions": [str(size), str(size)]}
+    seen, n = tf_readback(out, tmp_path)
+    assert seen["tfds"]["mismatches"] == [] and seen["tfds"]["records"] == n == 5
+    assert seen["tfds"]["kernel_shapes"] == [[size, size]] and seen["tfds"]["supervised"] == 5
 
 
 @pytest.mark.slow

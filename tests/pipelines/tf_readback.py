@@ -62,14 +62,26 @@ def with_tf_data(root, info, expected):
 def with_tfds(root, expected):
     builder = tfds.builder_from_directory(root)
     splits = {name: s.num_examples for name, s in builder.info.splits.items()}
-    seen, mismatches = [], []
+    seen, mismatches, kernel_shapes, supervised = [], [], set(), 0
     for name in splits:
+        keyed = {}
         for ex in builder.as_dataset(split=name):
             key = ex[schema.KEY].numpy().decode()
             compare(expected, key, ex[schema.BLURRED].numpy(), ex[schema.SHARP].numpy(),
                     ex[schema.KERNEL].numpy(), "tfds", mismatches)
+            kernel_shapes.add(tuple(ex[schema.KERNEL].shape))
+            keyed[key] = (ex[schema.BLURRED].numpy(), ex[schema.SHARP].numpy())
             seen.append(key)
-    return {"splits": splits, "records": len(seen), "mismatches": mismatches}
+        # as_supervised=True: (blurred, sharp) in the same order as the examples
+        for (blurred, sharp), key in zip(builder.as_dataset(split=name, as_supervised=True), keyed):
+            want_b, want_s = keyed[key]
+            if np.array_equal(blurred.numpy(), want_b) and np.array_equal(sharp.numpy(), want_s):
+                supervised += 1
+            else:
+                mismatches.append(f"tfds as_supervised: {key} is not (blurred, sharp)")
+    return {"splits": splits, "records": len(seen), "mismatches": mismatches, "supervised": supervised,
+            "supervised_keys": list(builder.info.supervised_keys or ()),
+            "kernel_shapes": sorted(kernel_shapes)}
 
 
 def main():
