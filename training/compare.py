@@ -234,6 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:  # reading reports and drawing need the train extra
+        from training.cli import missing_extra
+        message = missing_extra(exc, "python -m training.compare")
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 1
     with open(written["markdown"]) as fh:
         print(fh.read())
     for kind, path in written.items():

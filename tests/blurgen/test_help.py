@@ -74,20 +74,29 @@ def test_score_help_lists_every_metric():
         assert name in listed
 
 
+# Run in a process in which TensorFlow cannot be imported, as after `pip install blurgen` alone.
+_WITHOUT_TENSORFLOW = ("import sys\n"
+                       "class Block:\n"
+                       "    def find_spec(self, name, path=None, target=None):\n"
+                       "        if name.split('.')[0] in ('tensorflow', 'keras'):\n"
+                       "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+                       "sys.meta_path.insert(0, Block())\n")
+
+
 def test_a_missing_train_extra_is_one_line_naming_the_extra():
-    # A process in which TensorFlow cannot be imported, as after `pip install blurgen` alone.
-    code = ("import sys\n"
-            "class Block:\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in ('tensorflow', 'keras'):\n"
-            "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "from training import cli\n"
-            "sys.exit(cli.main(['fit', '--train', 'x', '--out', 'y']))\n")
+    code = _WITHOUT_TENSORFLOW + "from training import cli\nsys.exit(cli.main(['fit', '--train', 'x', '--out', 'y']))\n"
     proc = _run([sys.executable, "-c", code])
     assert proc.returncode == 1
     assert re.fullmatch(r"error: blurgen fit needs TensorFlow and Keras \((keras|tensorflow) is not installed\): "
                         r"pip install 'blurgen\[train\]'\n", proc.stderr), proc.stderr
+
+
+def test_compare_without_the_train_extra_names_it(tmp_path):
+    code = _WITHOUT_TENSORFLOW + (f"from training import compare\nsys.exit(compare.main([{str(tmp_path / 'r.json')!r}, "
+                                  f"'--out', {str(tmp_path / 'c')!r}]))\n")
+    proc = _run([sys.executable, "-c", code])
+    assert proc.returncode == 1 and proc.stderr == ("error: python -m training.compare needs TensorFlow and Keras "
+                                                    "(tensorflow is not installed): pip install 'blurgen[train]'\n")
 
 
 def test_usage_errors_come_before_tensorflow_loads():
