@@ -25,5 +25,5 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
     "$venv/bin/python" -m pip install --quiet -e '.[test]'
     touch "$stamp"
 fi
-echo "TF-free tests under $("$venv/bin/python" --version)"
-"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/blurgen tests/pipelines
+echo "TF-free tests (not the slow end-to-end ones, which run under the main Python) under $("$venv/bin/python" --version)"
+"$venv/bin/python" -m pytest -q -rs -p no:cacheprovider -m "not slow" tests/blurgen tests/pipelines

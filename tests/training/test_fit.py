@@ -27,7 +27,7 @@ def test_a_run_writes_config_checkpoints_logs_samples_and_the_generator(train_gl
     assert summary["step"] == 6 and not summary["resumed"]
     assert np.isfinite(summary["metrics"]["g_loss"]) and "val_psnr" in summary["metrics"]
     cfg = json.loads((out / "config.json").read_text())
-    assert cfg["gen_filters"] == 4 and cfg["content_losses"] == ["l1"]
+    assert cfg["gen_filters"] == 4 and cfg["content_losses"] == ["l1", "fft"]
     names = sorted(os.listdir(out / "checkpoints"))
     assert names == ["ckpt-00000002.npz", "ckpt-00000004.npz", "ckpt-00000006.npz"]
     sheet = read_image(out / "samples" / "epoch-002.png")
