@@ -129,7 +129,7 @@ def _environment(copy: Path) -> dict[str, str]:
     return env
 
 
-_FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)  # "FAILED node id - message"
 
 
 def run_tests(copy: Path, tests: tuple[str, ...], python: str, timeout: float) -> Outcome:

@@ -1,4 +1,5 @@
-"""score: PSNR/SSIM equal skimage's on published real pairs (Levin, Koehler), the report, the contact sheet."""
+"""score: PSNR/SSIM equal skimage's on synthetic pairs and on published real pairs (Levin, Koehler), the report,
+the contact sheet."""
 import json
 
 import cv2
@@ -8,7 +9,7 @@ import tensorflow as tf
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from blurgen.images import read_image
-from shardkit import REAL_BLUR, example_bytes, tiny_config
+from shardkit import example_bytes, tiny_config
 from training import metrics, score
 from training.inference import Restorer
 from training.networks import build_generator
@@ -29,12 +30,9 @@ def _real_pairs(root):
 
 
 @pytest.fixture(scope="module")
-def real_shard(tmp_path_factory):
-    if not REAL_BLUR.is_dir():
-        pytest.skip(f"{REAL_BLUR} is absent: the published real-blur data ships only beside the project's "
-                    "checkout (../shared/data/real-blur)")
+def real_shard(tmp_path_factory, real_blur):
     path = str(tmp_path_factory.mktemp("real") / "real-test.tfrecord-00000-of-00001")
-    pairs = _real_pairs(REAL_BLUR)
+    pairs = _real_pairs(real_blur)
     with tf.io.TFRecordWriter(path) as w:
         for key, b, s in pairs:
             fmt = "jpeg" if b.suffix == ".jpg" else "png"
