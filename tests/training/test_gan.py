@@ -49,6 +49,22 @@ def test_one_training_step_gives_finite_losses_and_changes_the_weights(real_batc
     assert unchanged == (["score/bias"] if adversarial == "wgan-gp" else []), unchanged
 
 
+def test_the_penalty_enters_the_critic_loss_with_its_weight(real_batch, monkeypatch):
+    # The penalty replaced by a constant c: two models alike but for gp_weight (10 and 1) take one
+    # step on one batch; their critic losses, taken before the critic moves, differ by exactly 9 c.
+    from training import losses
+    c = 0.375
+    monkeypatch.setattr(losses, "gradient_penalty", lambda critic, real, fake: tf.constant(c))
+    logs = {}
+    for weight in (10.0, 1.0):
+        keras.utils.set_random_seed(0)
+        model = gan.DeblurGAN(tiny_config(adversarial="wgan-gp", gp_weight=weight, critic_steps=1))
+        model.compile()
+        logs[weight] = model.train_on_batch(*real_batch, return_dict=True)
+        assert logs[weight]["gp"] == pytest.approx(c)
+    assert logs[10.0]["d_loss"] - logs[1.0]["d_loss"] == pytest.approx(9 * c, rel=1e-4)
+
+
 def test_training_a_few_steps_lowers_the_content_loss(real_batch):
     keras.utils.set_random_seed(0)
     model = gan.DeblurGAN(tiny_config(gen_zero_init_output=False, lr=2e-3, adversarial_weight=0.0))

@@ -9,7 +9,7 @@ import tensorflow as tf
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from blurgen.images import read_image
-from shardkit import example_bytes, tiny_config
+from shardkit import SAMPLE_NAMES, example_bytes, sample_pairs, tiny_config
 from training import metrics, score
 from training.inference import Restorer
 from training.networks import build_generator
@@ -128,6 +128,29 @@ def test_score_of_a_model_equals_skimage_on_its_own_outputs(real_shard, tmp_path
         assert im["seconds"] > 0
     assert report["seconds_per_image"]["median"] > 0
     assert "restored" in score.summary_line(report)
+
+
+def test_score_on_synthetic_shards_equals_skimage_for_the_restored_and_the_blurry_images(test_glob, tmp_path):
+    # The test shards of conftest.py hold sample_pairs(80, seed=1) of three photos, as PNG: the
+    # pairs are rebuilt here and scored by scikit-image, beside what score reports for them.
+    pairs = {key: (blurred, sharp) for key, blurred, sharp in sample_pairs(80, variants=1, seed=1,
+                                                                          names=SAMPLE_NAMES[:3])}
+    identity = score.run(["--model", "identity", "--data", test_glob, "--out", str(tmp_path / "i.json")])
+    model_file = tmp_path / "generator.keras"
+    build_generator(tiny_config(gen_zero_init_output=False, init="he")).save(model_file)
+    model = score.run(["--model", str(model_file), "--data", test_glob, "--out", str(tmp_path / "m.json")])
+    restorer = Restorer(str(model_file))
+    assert identity["count"] == model["count"] == 3
+    assert sorted(im["key"] for im in model["images"]) == sorted(pairs)
+    for report, restore in ((identity, lambda b: b), (model, restorer)):
+        for im in report["images"]:
+            blurred, sharp = pairs[im["key"]]
+            restored = restore(blurred)
+            for side, image in (("blurry", blurred), ("restored", restored)):
+                assert im[side]["ssim"] == pytest.approx(_sk_ssim(sharp, image), abs=1e-6), (side, im["key"])
+                assert im[side]["psnr"] == pytest.approx(peak_signal_noise_ratio(sharp, image, data_range=255),
+                                                         abs=1e-9), (side, im["key"])
+    assert all(im["restored"]["ssim"] != im["blurry"]["ssim"] for im in model["images"])
 
 
 def test_score_names_a_missing_model(tmp_path, test_glob):
