@@ -72,6 +72,19 @@ def test_linear_light_blur_is_brighter_on_edges_than_srgb_blur():
     assert raw[4, 7] == 128 and lin[4, 7] in (187, 188) and lin[4, 8] == 255
 
 
+@pytest.mark.parametrize("gamma", [1.8, 2.6])
+def test_gamma_mode_blurs_in_the_light_of_the_given_gamma(gamma):
+    # Levels 64 and 255 averaged in the light of x ** gamma: 255 * (((64 / 255) ** g + 1) / 2) ** (1 / g).
+    img = np.full((8, 16), 64, np.uint8)
+    img[:, 8:] = 255
+    k = np.pad(np.array([[0.5, 0.5]], np.float32), ((0, 0), (0, 1)))  # out[x] = (img[x + 1] + img[x]) / 2
+    cfg = DegradeConfig(camera=CameraConfig(linear="gamma", gamma=gamma, noise="none"))
+    out, _ = blurgen.degrade(img, np.random.default_rng(0), cfg, k)
+    expected = 255 * (((64 / 255) ** gamma + 1) / 2) ** (1 / gamma)
+    assert abs(int(out[4, 7]) - expected) <= 0.5 + 1e-6, (out[4, 7], expected)
+    assert out[4, 0] == 64 and out[4, 15] == 255
+
+
 def test_srgb_curves_are_inverse_and_the_lut_matches():
     v = np.linspace(0, 1, 1001)
     np.testing.assert_allclose(linear_to_srgb(srgb_to_linear(v).astype(np.float32)), v, atol=2e-6)

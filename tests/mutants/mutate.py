@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_baseline:
             every = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
             base = run_tests(copy, every, args.python, args.timeout * 2)
-            print(f"baseline (unmutated, {len(every)} test paths): {base.status} in {base.seconds:.0f} s", flush=True)
+            said = "all passed" if base.status == "MISSED" else base.status
+            print(f"baseline (unmutated, {len(every)} test paths): {said} in {base.seconds:.0f} s", flush=True)
             if base.status != "MISSED":  # i.e. not every test passed
                 print(f"the tests fail without any mutant ({base.detail}); fix that first", file=sys.stderr)
                 return 2

@@ -42,7 +42,8 @@ from blurgen.seeding import example_rng, stable_hash
 from pipelines.synthesize import split_of
 names = [f"dir/photo{i}.jpg" for i in range(200)]
 print(json.dumps({"splits": [split_of(n, 0.5) for n in names], "hashes": [stable_hash(n) for n in names[:20]],
-                  "draws": [int(example_rng(7, n, v).integers(1 << 62)) for n in names[:5] for v in range(3)]}))
+                  "draws": [int(example_rng(7, n, v).integers(1 << 62)) for n in names[:5] for v in range(3)],
+                  "other_seed": [int(example_rng(8, n, v).integers(1 << 62)) for n in names[:5] for v in range(3)]}))
 """
 
 
@@ -62,6 +63,7 @@ def test_splits_hashes_and_draws_are_the_same_in_every_process():
     assert seen[0] == seen[1]
     assert 70 < seen[0]["splits"].count("test") < 130  # about half at --test-fraction 0.5
     assert len(set(seen[0]["draws"])) == 15  # every photo and variant draws its own numbers
+    assert not set(seen[0]["draws"]) & set(seen[0]["other_seed"])  # and --seed changes them all
 
 
 def test_each_variant_of_a_photo_is_blurred_its_own_way(photos):
