@@ -5,8 +5,8 @@
 
 Size is the support: the side of the bounding box of the values above 1 % of the kernel's peak.
 Mixes: blurgen's default (the exposures of DeblurGAN's dataset script, 1/10, 1/2 and all of the
-path), the default before it (which also drew 1/100 of the path: a fifth of its kernels were
-near-identity), and full exposure only. Real kernels, from ``../shared/data/real-blur`` when it
+path, on an 80 px path), the default before it (60 px, and also 1/100 of the path: a quarter of
+its kernels were near-identity), DeblurGAN's own (60 px), and full exposure on the default path. Real kernels, from ``../shared/data/real-blur`` when it
 is there: Levin et al.'s 8 recorded shakes, Koehler et al.'s 4 (JPEG crops: the background level,
 their median, is subtracted first) and Lai et al.'s 4 large ones; each is placed at its
 percentile within blurgen's default mix.
@@ -27,8 +27,11 @@ import blurgen  # noqa: E402
 from blurgen.config import KernelConfig, TrajectoryConfig  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "data" / "real-blur"
-MIXES = {"default (1/10, 1/2, 1)": None, "former default (1/100, 1/10, 1/2, 1)": (0.01, 0.1, 0.5, 1.0),
-         "full exposure only": (1.0,)}
+# Trajectory settings of each mix (None: blurgen's defaults).
+MIXES = {"default: 80 px path, exposures 1/10, 1/2, 1": None,
+         "former default: 60 px, 1/100, 1/10, 1/2, 1": dict(max_length=60.0, canvas=64, exposures=(0.01, 0.1, 0.5, 1.0)),
+         "DeblurGAN's own: 60 px, 1/10, 1/2, 1": dict(max_length=60.0, canvas=64, exposures=(0.1, 0.5, 1.0)),
+         "default path, full exposure only": dict(exposures=(1.0,))}
 
 
 def support(kernel: np.ndarray, level: float = 0.01) -> int:
@@ -62,8 +65,8 @@ def main(argv=None) -> int:
     sizes = {}
     print(f"| kernels ({args.count} per mix) | median | p10 | p90 | p99 | max | <= 3 px |")
     print("|---|---|---|---|---|---|---|")
-    for name, exposures in MIXES.items():
-        cfg = KernelConfig() if exposures is None else KernelConfig(trajectory=TrajectoryConfig(exposures=exposures))
+    for name, settings in MIXES.items():
+        cfg = KernelConfig() if settings is None else KernelConfig(trajectory=TrajectoryConfig(**settings))
         s = np.array([support(k) for k in blurgen.sample_kernels(args.count, np.random.default_rng(args.seed), cfg)])
         sizes[name] = s
         q = np.percentile(s, [50, 10, 90, 99])
@@ -72,13 +75,13 @@ def main(argv=None) -> int:
     if not real:
         print(f"\n{REAL} is absent: no recorded kernels to compare with")
         return 0
-    default = sizes[next(iter(MIXES))]
-    print("\n| recorded kernels | sizes (px) | percentiles in the default mix |")
-    print("|---|---|---|")
+    default, former = (sizes[name] for name in list(MIXES)[:2])
+    print("\n| recorded kernels | sizes (px) | percentiles in the default mix | in the former default |")
+    print("|---|---|---|---|")
     for dataset, kernels in real.items():
         s = [support(k) for _, k in kernels]
-        pct = [100.0 * np.mean(default < v) for v in s]
-        print(f"| {dataset} | {', '.join(map(str, s))} | {', '.join(f'p{v:.0f}' for v in pct)} |")
+        pct = lambda mix: ", ".join(f"p{100.0 * np.mean(mix < v):.0f}" for v in s)  # noqa: E731
+        print(f"| {dataset} | {', '.join(map(str, s))} | {pct(default)} | {pct(former)} |")
     return 0
 
 

@@ -15,6 +15,7 @@ import difflib
 import json
 import logging
 import sys
+import tempfile
 from typing import Any, Callable
 
 import apache_beam as beam
@@ -23,7 +24,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import FlinkRunnerOptions, PipelineOptions, SparkRunnerOptions
 from apache_beam.runners.runner import create_runner
 
-from pipelines import commit, engines, inputs, metadata
+from pipelines import commit, engines, inputs, metadata, progress
 from pipelines.spool import SPOOL_DIR, SpoolRecords
 from pipelines.transforms import ProcessInputs
 from pipelines.write import ShardPlan, WriteShards, plan_split
@@ -236,15 +237,27 @@ def run_dataset(args: argparse.Namespace, pipeline: str, sources: list[str], ite
                 "inputs": (len(items) if units is None else units) + len(listing_rejects), "seed": args.seed,
                 "parameters": parameters, "versions": metadata.package_versions()}
     plan = shard_plan(items, num_shards, estimate, units)
+    with tempfile.TemporaryDirectory(prefix="blurgen-progress-") as progress_dir:
+        reporter = None
+        if progress.is_local(options):
+            reporter = progress.Reporter(progress_dir, pipeline, len(items), "inputs" if units is None else "items")
+            reporter.start()
+        else:
+            print(f"{pipeline}: {len(items)} inputs submitted to {progress.where_to_watch(options)}; "
+                  "watch the job there", file=sys.stderr, flush=True)
 
-    def build(p: beam.Pipeline) -> None:
-        build_dataset(p, inputs_path, item_type, fn, path_of, listing_rejects, staging, args.name, plan, run_info)
+        def build(p: beam.Pipeline) -> None:
+            build_dataset(p, inputs_path, item_type, fn, path_of, listing_rejects, staging, args.name, plan, run_info,
+                          progress_dir if reporter else None)
 
-    try:
-        manifest = execute(build, options, staging)
-    except BaseException:
-        commit.discard(staging)  # a failed run's spool files can be large; the old dataset is untouched
-        raise
+        try:
+            manifest = execute(build, options, staging)
+        except BaseException:
+            commit.discard(staging)  # a failed run's spool files can be large; the old dataset is untouched
+            raise
+        finally:
+            if reporter:
+                reporter.stop()
     if manifest["counters"] is None:
         manifest["counters"] = counters_from_metadata(manifest, len(items))
         manifest["counters_from"] = "metadata"
@@ -325,19 +338,21 @@ def _parse_item(line: str, item_type: type) -> Any:
 
 def build_dataset(p: beam.Pipeline, inputs_path: str, item_type: type, fn: Callable,
                   path_of: Callable[[Any], str], listing_rejects: list, out: str, name: str,
-                  num_shards: int | None | ShardPlan, run_info: dict[str, Any]) -> None:
+                  num_shards: int | None | ShardPlan, run_info: dict[str, Any],
+                  progress_dir: str | None = None) -> None:
     """The graph both pipelines share: inputs -> pairs or rejects -> spool -> shards -> metadata.
 
     Everything is written into ``out`` (the staging folder); ``num_shards`` is a :class:`ShardPlan`
     or, as before, a count (``None``: ``auto`` without an estimate, see :func:`shard_plan`).
     Records go to spool files in the step that makes them, so only small entries move on.
+    ``progress_dir``: a local folder where the workers count their inputs (:mod:`pipelines.progress`).
     """
     plan = num_shards if isinstance(num_shards, ShardPlan) else shard_plan([], num_shards, None)
     outcome = (p
                | "ReadInputs" >> beam.io.ReadFromText(inputs_path)
                | "ParseInputs" >> beam.Map(_parse_item, item_type)
                | "Spread" >> beam.Reshuffle()  # a small list is one split: spread it over the workers
-               | "MakePairs" >> ProcessInputs(fn, path_of))
+               | "MakePairs" >> ProcessInputs(fn, path_of, progress_dir))
     early = (p
              | "ListingRejects" >> beam.Create(listing_rejects)
              | "CountListingRejects" >> beam.Map(_counted_reject))

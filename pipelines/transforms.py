@@ -23,6 +23,7 @@ from apache_beam.metrics import Metrics
 
 from blurgen.images import ImageError
 from pipelines.examples import encode_example
+from pipelines.progress import WorkerCount
 from pipelines.rejects import Reject, RejectError, from_dead_letter, reject_from
 
 LOG = logging.getLogger(__name__)
@@ -50,9 +51,10 @@ class Units:
 
 
 class _ProcessFn(beam.DoFn):
-    def __init__(self, fn: Callable[[Any], list], path_of: Callable[[Any], str]):
+    def __init__(self, fn: Callable[[Any], list], path_of: Callable[[Any], str], progress_dir: str | None = None):
         self.fn = fn
         self.path_of = path_of
+        self.progress_dir = progress_dir
         self.inputs = Metrics.counter("blurgen", "inputs")
         self.pairs = Metrics.counter("blurgen", "pairs")
         self.rejects = Metrics.counter("blurgen", "rejects")
@@ -60,6 +62,10 @@ class _ProcessFn(beam.DoFn):
     def setup(self):
         self.seen = 0
         self.started = self.last_report = time.monotonic()
+        self.count = WorkerCount(self.progress_dir)
+
+    def finish_bundle(self):
+        self.count.flush()
 
     def _progress(self) -> None:
         self.seen += 1
@@ -72,6 +78,7 @@ class _ProcessFn(beam.DoFn):
     def process(self, element):
         self.inputs.inc()
         self._progress()
+        self.count.tick()
         path = self.path_of(element)
         try:
             made = self.fn(element)
@@ -113,14 +120,15 @@ def _dead_letter(bad, path_of):
 class ProcessInputs(beam.PTransform):
     """Inputs in; ``{"records", "rejects", "done"}`` PCollections out (see the module docstring)."""
 
-    def __init__(self, fn: Callable[[Any], list], path_of: Callable[[Any], str]):
+    def __init__(self, fn: Callable[[Any], list], path_of: Callable[[Any], str], progress_dir: str | None = None):
         super().__init__()
         self.fn = fn
         self.path_of = path_of
+        self.progress_dir = progress_dir
 
     def expand(self, items):
-        good, bad = (items
-                     | "Process" >> beam.ParDo(_ProcessFn(self.fn, self.path_of)).with_exception_handling())
+        process = _ProcessFn(self.fn, self.path_of, self.progress_dir)
+        good, bad = items | "Process" >> beam.ParDo(process).with_exception_handling()
         records, rejects, done = good | "ByOutcome" >> beam.Partition(lambda o, n: o[0], 3)
         dead = bad | "DeadLetters" >> beam.Map(_dead_letter, self.path_of)
         return {

@@ -19,7 +19,7 @@ from training.config import TrainConfig
 
 
 # Builders ``fn(cfg) -> augment or None``; ``augment(images) -> images`` is applied to every image
-# the critic sees (real and restored alike), differentiably, e.g. DiffAugment (issue 5).
+# the critic sees (real and restored alike), differentiably, e.g. DiffAugment.
 CRITIC_AUGMENTS: list[Callable[[TrainConfig], Callable[[tf.Tensor], tf.Tensor] | None]] = []
 
 

@@ -68,7 +68,7 @@ def _bce_generator(fake):
 
 
 def _bce_probs_critic(real, fake):
-    # For critics that end in a sigmoid (issue 5's li2024): the same loss on probabilities.
+    # For critics that end in a sigmoid (li2024's): the same loss on probabilities.
     eps = 1e-7
     real = tf.clip_by_value(tf.cast(real, tf.float32), eps, 1 - eps)
     fake = tf.clip_by_value(tf.cast(fake, tf.float32), eps, 1 - eps)

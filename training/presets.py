@@ -1,4 +1,4 @@
-"""Where the published variants' parts (issue 5) join the trainer's registries by name.
+"""Where the published variants' parts join the trainer's registries by name.
 
 :func:`training.config.preset` and the registries' look-ups import this module, so the names
 below work in ``--generator``, ``--critic``, ``--content-losses`` and ``score --metrics`` without

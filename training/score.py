@@ -8,7 +8,7 @@ restored and of the blurry images, every image's scores and size, the warm per-i
 time (the first image is run once untimed, so tracing is not counted), and the path of a contact
 sheet PNG (rows of blurred | restored | sharp). :func:`score_pairs` computes it from any
 iterable of pairs; ``METRICS`` maps a metric's name to ``fn(sharp, test) -> float`` on uint8
-images, and more can be registered (issue 5: MS-SSIM, VIF, FSIM, and LPIPS with
+images, and more can be registered (MS-SSIM, VIF, FSIM, and LPIPS with
 ``--metrics psnr,ssim,lpips --lpips-weights DIR``; lower LPIPS is better) without changing the
 format. With ``--ignore-errors`` the report's ``"skipped"`` says what was skipped (undecodable
 records, and the shards cut short by corruption), and the printed summary says it too.

@@ -201,3 +201,14 @@ def test_vgg19_content_loss_uses_conv3_3_before_its_relu(monkeypatch):
     a, b = pre(x).numpy(), post(x).numpy()
     assert a.shape == b.shape == (1, 8, 8, 256) and a.min() < 0
     np.testing.assert_allclose(np.maximum(a, 0), b, rtol=1e-5, atol=1e-4)
+
+
+def test_fft_loss_is_the_mean_absolute_difference_of_the_orthonormal_spectra():
+    rng = np.random.default_rng(0)
+    a = rng.uniform(-1, 1, (2, 8, 12, 3)).astype(np.float32)
+    b = rng.uniform(-1, 1, (2, 8, 12, 3)).astype(np.float32)
+    spectrum = np.fft.rfft2(np.transpose(a - b, (0, 3, 1, 2)), norm="ortho")
+    expected = np.mean(np.abs(spectrum.real) + np.abs(spectrum.imag))
+    loss = losses.CONTENT_LOSSES["fft"](TrainConfig())
+    assert float(loss(tf.constant(a), tf.constant(b))) == pytest.approx(expected, rel=1e-5)
+    assert float(loss(tf.constant(a), tf.constant(a))) == 0.0
