@@ -9,11 +9,7 @@ OUT ?= demo-out
 
 ENGINES ?= engines
 
-<<<<<<< HEAD
-.PHONY: demo test setup clean bench engines bench-memory mutants
-=======
-.PHONY: demo test setup clean bench engines bench-memory learn
->>>>>>> main
+.PHONY: demo test setup clean bench engines bench-memory learn mutants
 
 setup: $(STAMP)
 
