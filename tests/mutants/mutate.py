@@ -171,22 +171,50 @@ def table(rows: list[tuple[Mutant, Outcome]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def baseline_passes(copy: Path, mutants: list[Mutant], python: str, timeout: float) -> bool:
+    """Run every mutant's tests on the unmutated copy; True when all pass."""
+    every = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
+    base = run_tests(copy, every, python, timeout)
+    said = "all passed" if base.status == "MISSED" else base.status
+    print(f"baseline (unmutated, {len(every)} test paths): {said} in {base.seconds:.0f} s", flush=True)
+    if base.status != "MISSED":
+        print(f"the tests fail without any mutant ({base.detail}); fix that first", file=sys.stderr)
+    return base.status == "MISSED"
+
+
+def run_mutants(copy: Path, mutants: list[Mutant], python: str, timeout: float) -> list[tuple[Mutant, Outcome]]:
+    """Each mutant applied alone to ``copy``, its tests run, the file put back; one line printed per mutant."""
+    rows = []
+    for m in mutants:
+        original = apply(copy, m)
+        try:
+            outcome = run_tests(copy, m.tests, python, timeout)
+        finally:
+            (copy / m.file).write_text(original, encoding="utf-8")
+        rows.append((m, outcome))
+        print(f"{outcome.status:8} {outcome.seconds:6.0f} s  {m.name}  ({outcome.detail})", flush=True)
+    return rows
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="+", default=[], help="run the mutants whose names contain any of these")
+    parser.add_argument("--only", nargs="+", default=[],
+                        help="run the mutants whose names contain any of these (any case)")
     parser.add_argument("--list", action="store_true", help="list the mutants and their tests, run nothing")
     parser.add_argument("--no-baseline", action="store_true", help="skip running the tests unmutated first")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per mutant (default %(default)s)")
     parser.add_argument("--python", default=str(REPO / ".venv" / "bin" / "python"),
                         help="the interpreter with the project installed (default: the checkout's .venv)")
     parser.add_argument("--markdown", help="also write the table to this file")
-    args = parser.parse_args(argv)
+    return parser
 
-    mutants = load()
-    if args.only:
-        mutants = [m for m in mutants if any(s in m.name for s in args.only)]
-        if not mutants:
-            parser.error(f"no mutant name contains any of {args.only}")
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    mutants = [m for m in load() if not args.only or any(s.lower() in m.name.lower() for s in args.only)]
+    if not mutants:
+        parser.error(f"no mutant name contains any of {args.only}")
     if args.list:
         for m in mutants:
             print(f"{m.name}\n    {m.file}: {m.why}\n    tests: {' '.join(m.tests)}")
@@ -195,28 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     if wrong:
         print("the mutation list does not fit the code:\n  " + "\n  ".join(wrong), file=sys.stderr)
         return 2
-
     with tempfile.TemporaryDirectory(prefix="blurgen-mutants-") as tmp:
         copy = copy_project(Path(tmp))
         print(f"project copied to {copy}; {len(mutants)} mutants", flush=True)
-        if not args.no_baseline:
-            every = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
-            base = run_tests(copy, every, args.python, args.timeout * 2)
-            said = "all passed" if base.status == "MISSED" else base.status
-            print(f"baseline (unmutated, {len(every)} test paths): {said} in {base.seconds:.0f} s", flush=True)
-            if base.status != "MISSED":  # i.e. not every test passed
-                print(f"the tests fail without any mutant ({base.detail}); fix that first", file=sys.stderr)
-                return 2
-        rows = []
-        for m in mutants:
-            original = apply(copy, m)
-            try:
-                outcome = run_tests(copy, m.tests, args.python, args.timeout)
-            finally:
-                (copy / m.file).write_text(original, encoding="utf-8")
-            rows.append((m, outcome))
-            print(f"{outcome.status:8} {outcome.seconds:6.0f} s  {m.name}  ({outcome.detail})", flush=True)
-
+        if not args.no_baseline and not baseline_passes(copy, mutants, args.python, args.timeout * 2):
+            return 2
+        rows = run_mutants(copy, mutants, args.python, args.timeout)
     text = table(rows)
     caught = sum(o.status == "caught" for _, o in rows)
     print(f"\n{text}\n\n{caught} of {len(rows)} mutants caught")
