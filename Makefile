@@ -9,7 +9,7 @@ OUT ?= demo-out
 
 ENGINES ?= engines
 
-.PHONY: demo test setup clean bench engines bench-memory learn test-readers test-python check-wheel
+.PHONY: demo test setup clean bench engines bench-memory learn test-readers test-python check-wheel mutants
 
 setup: $(STAMP)
 
@@ -21,9 +21,16 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 
 # TensorFlow and tfrecord cannot live in one process (see ARCHITECTURE.md), so the TF-free tests
 # and the TensorFlow tests run in two pytest processes.
+# -rs prints why each skipped test skipped; with CI=true a test that needs ../shared fails instead.
 test: $(STAMP)
-	$(PY) -m pytest -q tests/blurgen tests/pipelines
-	$(PY) -m pytest -q tests/training
+	$(PY) -m pytest -q -rs tests/blurgen tests/pipelines tests/mutants
+	$(PY) -m pytest -q -rs tests/training
+
+# Each mutation in tests/mutants/mutations.toml applied alone to a temporary copy of the project, its
+# tests run, and a table of caught / missed (slow, not part of CI): every mutant must be caught.
+# MUTANTS_ARGS='--only ssim' runs some; '--list' lists them.
+mutants: $(STAMP)
+	$(PY) tests/mutants/mutate.py $(MUTANTS_ARGS)
 
 # The readers outside TensorFlow (PyTorch, Hugging Face datasets), in .venv-torch (made once).
 test-readers:

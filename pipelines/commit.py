@@ -198,7 +198,10 @@ def plan_commit(out: str, staging: str) -> dict[str, list]:
 
 def apply_journal(out: str, staging: str, journal: dict[str, list]) -> None:
     """Carry out a journal; each step is skipped when already done."""
-    _delete([FileSystems.join(out, n) for n in journal["remove"]])
+    # A metadata name is both removed (the old file) and moved in (the new one): once its staged
+    # copy is gone, the file in ``out`` is the new one, which a repeated journal must keep.
+    _delete([FileSystems.join(out, n) for n in journal["remove"]
+             if n not in journal["move"] or FileSystems.exists(FileSystems.join(staging, n))])
     for n in journal["move"]:
         source = FileSystems.join(staging, n)
         if FileSystems.exists(source):

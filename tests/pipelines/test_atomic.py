@@ -110,6 +110,99 @@ def test_a_commit_cut_short_is_finished_by_the_next_run(photos, tmp_path, monkey
     assert len([n for n in now if ".tfrecord-" in n]) == 3 and not set(now) & {n for n in old if ".tfrecord-" in n}
 
 
+class _Killed(BaseException):
+    """The process 'dies' here (a BaseException, so that no handler in the code catches it)."""
+
+
+def _reader_problems(out: Path) -> list[str] | None:
+    """What a reader that trusts ``dataset_info.json`` finds wrong in ``out``: every shard it lists
+    must be there with the records it counts. ``None`` while the file is absent (a reader then
+    knows a commit is under way)."""
+    from pipelines.records import read_records
+    info_path = out / "dataset_info.json"
+    if not info_path.exists():
+        return None
+    info = json.loads(info_path.read_text())
+    problems = []
+    for split in info["splits"]:
+        lengths = [int(n) for n in split["shardLengths"]]
+        for i, expected in enumerate(lengths):
+            shard = out / f"{info['name']}-{split['name']}.tfrecord-{i:05d}-of-{len(lengths):05d}"
+            if not shard.exists():
+                problems.append(f"{shard.name} is listed but absent")
+                continue
+            with open(shard, "rb") as f:
+                found = sum(1 for _ in read_records(f, shard.name))
+            if found != expected:
+                problems.append(f"{shard.name} holds {found} records, dataset_info.json says {expected}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def old_and_new(photos, tmp_path_factory) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The files of two datasets of one name: 1 shard per split, and 3 shards per split of 2 variants."""
+    root = tmp_path_factory.mktemp("datasets")
+    synth.run(["--src", str(photos), "--out", str(root / "old"), "--num-shards", "1", *RUNNER])
+    synth.run(["--src", str(photos), "--out", str(root / "new"), "--num-shards", "3", "--variants", "2", *RUNNER])
+    return _dataset_files(root / "old"), _dataset_files(root / "new")
+
+
+def _commit_killed_at(out: Path, old: dict, new: dict, step: int, monkeypatch) -> bool:
+    """Lay out the old dataset in ``out`` and the new one staged, then commit, killing the commit
+    at its ``step``-th file operation (writing the journal, each rename, each delete). Returns
+    whether it was killed (False: the commit had fewer steps and finished)."""
+    out.mkdir()
+    staging = Path(commit.staging_dir(str(out), "blurgen"))
+    (staging / "spool").mkdir(parents=True)
+    for files, folder in ((old, out), (new, staging)):
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+    done = [0]
+
+    def step_or_die(real, half_write=False):
+        def op(*args, **kwargs):
+            if done[0] == step:
+                if half_write:  # killed while writing: half the bytes reach the disk
+                    real(args[0], args[1][: len(args[1]) // 2])
+                raise _Killed(f"killed at step {step}")
+            done[0] += 1
+            return real(*args, **kwargs)
+        return op
+
+    with monkeypatch.context() as m:
+        m.setattr(FileSystems, "rename", staticmethod(step_or_die(FileSystems.rename)))
+        m.setattr(os, "remove", step_or_die(os.remove))
+        m.setattr(shutil, "rmtree", step_or_die(shutil.rmtree))
+        m.setattr(commit.inputs, "write_bytes", step_or_die(commit.inputs.write_bytes, half_write=True))
+        try:
+            commit.commit(str(out), str(staging))
+        except _Killed:
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_a_commit_killed_at_any_step_never_shows_a_reader_a_wrong_dataset(old_and_new, tmp_path, monkeypatch):
+    # At every point where the commit can die: the old dataset untouched until the journal exists
+    # whole; dataset_info.json either absent or naming exactly the shards that are there; and the
+    # next run's recovery ends with the new dataset, whole.
+    old, new = old_and_new
+    assert len([n for n in new if ".tfrecord-" in n]) > len([n for n in old if ".tfrecord-" in n])
+    steps = 0
+    while _commit_killed_at(tmp_path / f"out{steps}", old, new, steps, monkeypatch):
+        out = tmp_path / f"out{steps}"
+        if not (out / ".blurgen.incomplete" / commit.JOURNAL).exists():
+            assert _dataset_files(out) == old, f"killed at step {steps}, before the journal: old dataset changed"
+        problems = _reader_problems(out)
+        assert not problems, f"killed at step {steps}: {problems}"
+        commit.recover(str(out))
+        assert _dataset_files(out) in (old, new), f"killed at step {steps}: recovery gave neither dataset"
+        assert _reader_problems(out) == [] and not (out / ".blurgen.incomplete").exists()
+        steps += 1
+    assert _dataset_files(tmp_path / f"out{steps}") == new
+    assert steps >= 10, steps  # journal, its rename, old files removed one by one, new ones moved in
+
+
 @pytest.mark.slow
 def test_a_run_that_raises_leaves_the_old_dataset_and_no_staging(photos, tmp_path):
     out = tmp_path / "out"

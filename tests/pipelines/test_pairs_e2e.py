@@ -124,3 +124,35 @@ def test_side_by_side_and_realblur(tmp_path):
     assert rej["partner missing"]["path"].endswith("blur_2.png") and "gt_2.png" in rej["partner missing"]["reason"]
     assert rej["duplicate"]["path"].endswith("RealBlur_J_test_list.txt:1")
     assert "in the test split, but" in rej["duplicate"]["reason"]
+
+
+def _where(image: np.ndarray, patch: np.ndarray) -> list[tuple[int, int]]:
+    """Every (y, x) at which ``patch`` occurs in ``image``, by exhaustive comparison."""
+    windows = np.lib.stride_tricks.sliding_window_view(image, patch.shape)[:, :, 0]
+    return [tuple(int(v) for v in p) for p in np.argwhere(np.all(windows == patch, axis=(2, 3, 4)))]
+
+
+@pytest.mark.slow
+def test_patches_of_a_pair_are_cut_at_one_box_from_both_images(tmp_path):
+    # The blurred and sharp images are independent noise, so each patch occurs at exactly one place
+    # in its own image: where the stored patches came from is found from their pixels alone.
+    rng = np.random.default_rng(3)
+    shapes = {"a.png": (40, 56), "sub/b.png": (50, 36)}
+    for name, (h, w) in shapes.items():
+        write_rgb(tmp_path / "blurred" / name, rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+        write_rgb(tmp_path / "sharp" / name, rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    out = tmp_path / "out"
+    manifest = pairs.run(["--layout", "folders", "--blurred", str(tmp_path / "blurred"), "--sharp",
+                          str(tmp_path / "sharp"), "--out", str(out), "--patch", "12", "--patches-per-image", "4",
+                          "--test-fraction", "0", RUNNER])
+    assert manifest["pairs"] == {"train": 8}
+    boxes = {}
+    for rec in records(out)["train"]:
+        name, _, index = rec[schema.KEY].rpartition("#p")
+        blurred, sharp = decode_image(rec[schema.BLURRED]), decode_image(rec[schema.SHARP])
+        assert blurred.shape == sharp.shape == (12, 12, 3)
+        at_b = _where(read_image(tmp_path / "blurred" / name), blurred)
+        at_s = _where(read_image(tmp_path / "sharp" / name), sharp)
+        assert at_b == at_s == [tuple(rec[schema.PARAMS]["box"][:2])], (rec[schema.KEY], at_b, at_s)
+        boxes.setdefault(name, set()).add(at_s[0])
+    assert sorted(boxes) == sorted(shapes) and all(len(b) > 1 for b in boxes.values())  # boxes differ

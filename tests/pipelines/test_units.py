@@ -36,6 +36,52 @@ def test_split_is_a_stable_fraction():
     assert split_of("x", 0.0) == "train" and split_of("x", 1.0) == "test"
 
 
+_DRAWS = """
+import json, sys
+from blurgen.seeding import example_rng, stable_hash
+from pipelines.synthesize import split_of
+names = [f"dir/photo{i}.jpg" for i in range(200)]
+print(json.dumps({"splits": [split_of(n, 0.5) for n in names], "hashes": [stable_hash(n) for n in names[:20]],
+                  "draws": [int(example_rng(7, n, v).integers(1 << 62)) for n in names[:5] for v in range(3)],
+                  "other_seed": [int(example_rng(8, n, v).integers(1 << 62)) for n in names[:5] for v in range(3)]}))
+"""
+
+
+def test_splits_hashes_and_draws_are_the_same_in_every_process():
+    # Python's own hash() is salted per process (PYTHONHASHSEED): two processes with different
+    # salts must still agree on every split, hash and random draw.
+    import json
+    import os
+    import subprocess
+    import sys
+    seen = []
+    for salt in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", _DRAWS], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONHASHSEED": salt})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        seen.append(json.loads(proc.stdout))
+    assert seen[0] == seen[1]
+    assert 70 < seen[0]["splits"].count("test") < 130  # about half at --test-fraction 0.5
+    assert len(set(seen[0]["draws"])) == 15  # every photo and variant draws its own numbers
+    assert not set(seen[0]["draws"]) & set(seen[0]["other_seed"])  # and --seed changes them all
+
+
+def test_each_variant_of_a_photo_is_blurred_its_own_way(photos):
+    from pipelines.inputs import InputFile
+    from pipelines.synthesize import synthesize
+    path = sorted(photos.glob("*.png"))[0]
+    item = InputFile(path.name, str(path))
+    pairs = synthesize(item, SynthSettings(variants=3))
+    again = synthesize(item, SynthSettings(variants=3))
+    kernels = [p.kernel for _, p in pairs]
+    assert len(kernels) == 3 and [p.variant for _, p in pairs] == [0, 1, 2]
+    same = [(i, j) for i in range(3) for j in range(i + 1, 3)
+            if kernels[i].shape == kernels[j].shape and np.array_equal(kernels[i], kernels[j])]
+    assert same == []
+    assert len({p.blurred for _, p in pairs}) == 3
+    assert [p.blurred for _, p in pairs] == [p.blurred for _, p in again]  # and the same again
+
+
 def test_settings_reject_bad_values():
     with pytest.raises(ValueError, match="--variants"):
         SynthSettings(variants=0)

@@ -24,7 +24,6 @@ from blurgen.images import encode_jpeg, encode_png, read_image  # noqa: E402
 from blurgen.seeding import example_rng  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-REAL_BLUR = ROOT.parent / "shared" / "data" / "real-blur"  # beside the checkout, as tests/conftest.py has it
 SAMPLE_NAMES = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "hubble_deep_field.jpg")
 
 

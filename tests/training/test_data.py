@@ -181,7 +181,7 @@ def _mixing_shards(directory, order, photos=32, per_photo=64, shards=4):
     return str(directory / "mix-train.tfrecord-*")
 
 
-def _photos_per_batch(pattern, batches=40):
+def _photos_per_batch(pattern, batches=200):
     from training.config import TrainConfig
     ds = data.train_dataset(pattern, 8, 8, TrainConfig().shuffle_buffer, seed=0)
     counts = []
@@ -200,8 +200,12 @@ def test_a_batch_of_8_draws_from_about_8_photos_with_default_settings(tmp_path):
     (tmp_path / "by_key").mkdir()
     hashed = _photos_per_batch(_mixing_shards(tmp_path / "hashed", record_order))
     by_key = _photos_per_batch(_mixing_shards(tmp_path / "by_key", lambda k: k))
-    assert hashed >= 6.8  # 8 draws from 32 photos give 7.2 distinct on average
-    assert by_key < 6.0
+    # Means over 200 batches, measured under six global seeds (earlier tests set one, and the
+    # shuffles depend on it): hashed 7.12 to 7.34 (8 draws from 32 photos give 7.2 distinct on
+    # average), by key 5.62 to 5.80. Over 40 batches the means vary more (by key: 6.05 to 6.53
+    # with 32 records per photo).
+    assert hashed >= 6.8
+    assert by_key < 6.3
 
 
 def test_training_batches_take_the_blurred_image_as_input_and_the_sharp_as_target(tmp_path):

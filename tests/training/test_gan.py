@@ -1,4 +1,9 @@
 """The GAN model: one real training step changes both networks with finite losses, under every option."""
+import os
+import pathlib
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -44,6 +49,22 @@ def test_one_training_step_gives_finite_losses_and_changes_the_weights(real_batc
     assert unchanged == (["score/bias"] if adversarial == "wgan-gp" else []), unchanged
 
 
+def test_the_penalty_enters_the_critic_loss_with_its_weight(real_batch, monkeypatch):
+    # The penalty replaced by a constant c: two models alike but for gp_weight (10 and 1) take one
+    # step on one batch; their critic losses, taken before the critic moves, differ by exactly 9 c.
+    from training import losses
+    c = 0.375
+    monkeypatch.setattr(losses, "gradient_penalty", lambda critic, real, fake: tf.constant(c))
+    logs = {}
+    for weight in (10.0, 1.0):
+        keras.utils.set_random_seed(0)
+        model = gan.DeblurGAN(tiny_config(adversarial="wgan-gp", gp_weight=weight, critic_steps=1))
+        model.compile()
+        logs[weight] = model.train_on_batch(*real_batch, return_dict=True)
+        assert logs[weight]["gp"] == pytest.approx(c)
+    assert logs[10.0]["d_loss"] - logs[1.0]["d_loss"] == pytest.approx(9 * c, rel=1e-4)
+
+
 def test_training_a_few_steps_lowers_the_content_loss(real_batch):
     keras.utils.set_random_seed(0)
     model = gan.DeblurGAN(tiny_config(gen_zero_init_output=False, lr=2e-3, adversarial_weight=0.0))
@@ -55,16 +76,69 @@ def test_training_a_few_steps_lowers_the_content_loss(real_batch):
     assert last < first
 
 
-def test_a_step_runs_under_mirrored_strategy(real_batch):
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
-    with strategy.scope():
-        model = gan.DeblurGAN(tiny_config())
-        model.compile()
-    g0 = _snapshot(model.generator)
-    ds = tf.data.Dataset.from_tensors(real_batch).repeat()
-    hist = model.fit(ds, epochs=1, steps_per_epoch=2, verbose=0, shuffle=False)
-    assert model.step == 2 and np.isfinite(hist.history["g_loss"][-1])
-    assert _changed(g0, model.generator) > 0
+# Run in a fresh process: logical devices must be set before TensorFlow starts, and this pytest
+# process has long started it. One step of the same model on the same global batch of 2, once on
+# one device and once split over two replicas of one image each, must move every weight the same
+# way. Plain SGD, so that an update is proportional to its gradient (Adam's first step is not):
+# a loss not divided by the number of replicas doubles the mirrored update. No dropout and no
+# gradient penalty, whose random draws would differ between the two runs.
+_MIRRORED = """
+import sys
+import numpy as np
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+sys.path.insert(0, sys.argv[1])
+from shardkit import tiny_config
+from training import gan
+
+cfg = tiny_config(generator="resnet", gen_dropout=0.0, gen_zero_init_output=False, adversarial="bce",
+                  adversarial_weight=0.5, critic_steps=1, content_losses=("l1",), content_weights=(1.0,))
+rng = np.random.default_rng(0)
+sharp = rng.uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+blurred = (0.5 * sharp + 0.5 * np.roll(sharp, 2, axis=2)).astype(np.float32)
+data = tf.data.Dataset.from_tensors((blurred, sharp))
+
+def build():
+    model = gan.DeblurGAN(cfg)
+    model.compile(g_optimizer=keras.optimizers.SGD(0.05), d_optimizer=keras.optimizers.SGD(0.05))
+    return model
+
+keras.utils.set_random_seed(0)
+single = build()
+start_g, start_d = single.generator.get_weights(), single.critic.get_weights()
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    mirrored = build()
+mirrored.generator.set_weights(start_g)
+mirrored.critic.set_weights(start_d)
+assert strategy.num_replicas_in_sync == 2
+for model in (single, mirrored):
+    model.fit(data, epochs=1, steps_per_epoch=1, verbose=0)
+    assert model.step == 1
+out = {}
+for part, start in (("generator", start_g), ("critic", start_d)):
+    a = getattr(single, part).get_weights()
+    b = getattr(mirrored, part).get_weights()
+    out[part] = [np.concatenate([(x - s).ravel() for x, s in zip(a, start)]),
+                 np.concatenate([(x - s).ravel() for x, s in zip(b, start)])]
+np.savez(sys.argv[2], **{f"{k}_{i}": v[i] for k, v in out.items() for i in (0, 1)})
+"""
+
+
+def test_a_step_split_over_two_replicas_equals_one_step_on_one_device(tmp_path):
+    here = pathlib.Path(__file__).resolve().parent
+    result = tmp_path / "updates.npz"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run([sys.executable, "-c", _MIRRORED, str(here), str(result)], capture_output=True,
+                          text=True, timeout=600, env=env, cwd=here.parents[1])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    updates = np.load(result)
+    for part in ("generator", "critic"):
+        single, mirrored = updates[f"{part}_0"], updates[f"{part}_1"]
+        assert np.abs(single).max() > 1e-4, part  # the step moved the weights
+        np.testing.assert_allclose(mirrored, single, rtol=0, atol=1e-3 * np.abs(single).max(), err_msg=part)
 
 
 def test_a_step_runs_with_mixed_precision(real_batch):
