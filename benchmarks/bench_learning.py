@@ -23,7 +23,6 @@ Steps (each skipped when its output is already in ``--work``; ``--fresh`` starts
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import pathlib
@@ -38,7 +37,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import cv2  # noqa: E402
-import numpy as np  # noqa: E402
 
 import learning_photos  # noqa: E402
 
@@ -175,7 +173,7 @@ def main(argv=None) -> int:
     rows = curve(run_dir, run_dir / "learning-curve.png", f"{name}: PSNR of the validation crops")
     if rows:
         val = [r.get("val_psnr", float("nan")) for r in rows]
-        print(f"\nvalidation crops, PSNR against step: "
+        print("\nvalidation crops, PSNR against step: "
               + ", ".join(f"{int(r['step'])}: {v:.2f}" for r, v in zip(rows, val))
               + f" (the blurred crops: {rows[-1].get('val_identity_psnr', float('nan')):.2f})")
     (run_dir / "bench-learning.json").write_text(json.dumps({"minutes": minutes, "sets": results}, indent=2))
