@@ -6,6 +6,7 @@ speed lever buys. Prints figures; asserts nothing.
     PYTHONPATH=/path/to/torch-venv/site-packages python benchmarks/bench_inference.py   # + PyTorch
     python benchmarks/bench_inference.py --psnr runs/dg        # bfloat16's PSNR cost, real images
     python benchmarks/bench_inference.py --gpu                 # 1280x720 on a GPU (skips without one)
+    python benchmarks/bench_inference.py --startup runs/dg photo.png --rounds 3   # launch to first image
 
 Every figure is uint8 image in, uint8 image out (``Restorer.__call__``: padding, scaling, the
 generator, rounding), warm, the median of ``--rounds`` rounds. Within a round every variant runs
@@ -20,6 +21,7 @@ same function: the script prints the largest difference) when ``torch`` can be i
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pathlib
 import statistics
@@ -53,17 +55,22 @@ def _torch():
     return torch
 
 
-def alternating_times(fns: dict, rounds: int, warmup: int = 1) -> dict[str, list[float]]:
-    """Wall seconds of each function per round; in each round every function runs once, in order."""
+def alternating_times(fns: dict, rounds: int, warmup: int = 1,
+                      cpu: dict | None = None) -> dict[str, list[float]]:
+    """Wall seconds of each function per round; in each round every function runs once, in order.
+    ``cpu``, when given, receives the process's CPU seconds (all threads) per call the same way:
+    on a machine shared with other work it shows the work done, where wall time shows the wait."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
             times[name].append(time.perf_counter() - t0)
+            if cpu is not None:
+                cpu.setdefault(name, []).append(time.process_time() - c0)
     return times
 
 
@@ -102,8 +109,8 @@ def keras_variants(gen) -> dict:
     from training.inference import Restorer
 
     def retraced(restorer, spec, jit=False):
-        restorer._forward = tf.function(lambda x: restorer.generator(x, training=False),
-                                        input_signature=[tf.TensorSpec(spec, tf.float32)], jit_compile=jit)
+        restorer._forward = tf.function(restorer._generate, input_signature=[tf.TensorSpec(spec, tf.float32)],
+                                        jit_compile=jit, autograph=False)
         return restorer
 
     ref = reference_norm_model(gen)
@@ -225,15 +232,22 @@ def bench_sizes(sizes: list[tuple[int, int]], rounds: int, with_torch: bool, tor
         outputs = {name: fn(img) for name, fn in runners.items()}
         diffs = {name: int(np.abs(out.astype(int) - outputs[baseline].astype(int)).max()) for name, out in outputs.items()}
         load0 = os.getloadavg()[0]
-        times = alternating_times({name: (lambda fn=fn: fn(img)) for name, fn in runners.items()}, rounds)
-        ratios = ratios_to(times, baseline)
-        vs_torch = ratios_to(times, "PyTorch float32") if "PyTorch float32" in times else None
-        print(f"\n{w}x{h}, median of {rounds} rounds (load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after)")
-        head = f"  {'variant':58s} {'s/image':>8s} {'vs baseline':>11s}"
-        print(head + (f" {'vs PyTorch':>10s}" if vs_torch else "") + "  max |diff| (uint8)")
+        cpu: dict[str, list[float]] = {}
+        times = alternating_times({name: (lambda fn=fn: fn(img)) for name, fn in runners.items()}, rounds, cpu=cpu)
+        ratios, cpu_ratios = ratios_to(times, baseline), ratios_to(cpu, baseline)
+        torch_name = "PyTorch float32"
+        vs_torch = ratios_to(times, torch_name) if torch_name in times else None
+        cpu_vs_torch = ratios_to(cpu, torch_name) if torch_name in times else None
+        print(f"\n{w}x{h}, median of {rounds} rounds (load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after); "
+              "ratios are medians of per-round ratios, wall time (CPU time)")
+        head = f"  {'variant':58s} {'s/image':>8s} {'cpu s':>7s} {'vs baseline':>15s}"
+        print(head + (f" {'vs PyTorch':>15s}" if vs_torch else "") + "  max |diff| (uint8)")
         for name in runners:
-            row = f"  {name:58s} {statistics.median(times[name]):8.3f} {ratios[name]:11.3f}"
-            print(row + (f" {vs_torch[name]:10.3f}" if vs_torch else "") + f"  {diffs[name]}")
+            row = (f"  {name:58s} {statistics.median(times[name]):8.3f} {statistics.median(cpu[name]):7.2f} "
+                   f"{ratios[name]:7.3f} ({cpu_ratios[name]:.3f})")
+            if vs_torch:
+                row += f" {vs_torch[name]:7.3f} ({cpu_vs_torch[name]:.3f})"
+            print(row + f"  {diffs[name]}")
 
 
 REAL_BLUR = ROOT.parent / "shared" / "data" / "real-blur"
@@ -316,6 +330,65 @@ def gpu_seconds_per_image(rounds: int = 10, size: tuple[int, int] = (720, 1280))
     return results
 
 
+_PHASES = r"""
+import json, os, sys, time
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+marks = [("python start", time.perf_counter(), time.process_time())]
+def mark(name):
+    marks.append((name, time.perf_counter(), time.process_time()))
+import tensorflow as tf
+mark("import tensorflow (and Keras)")
+from training.inference import Restorer
+from blurgen.images import read_image, write_image
+mark("import training.inference (layer registrations)")
+restorer = Restorer(sys.argv[1], precision=sys.argv[3])
+mark("load the generator")
+restorer.warm_up()
+mark("trace and optimise (warm-up on 16x16)")
+img = read_image(sys.argv[2])
+out = restorer(img)
+write_image(os.path.join(sys.argv[4], "out.png"), out)
+mark("first image: read, deblur, write")
+restorer(img)
+mark("second image: deblur")
+print(json.dumps([(n, t - marks[i][1], c - marks[i][2]) for i, (n, t, c) in enumerate(marks[1:])]))
+"""
+
+
+def startup(model: str, image: str, precision: str, repeats: int) -> None:
+    """Where the time goes between launch and the first image, in fresh processes: each phase's
+    wall and CPU seconds (medians of ``repeats`` processes), then ``blurgen deblur`` itself
+    timed from outside (its own report: seconds from launch to the first image written)."""
+    import resource
+    import subprocess
+    import tempfile
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):
+            done = subprocess.run([sys.executable, "-c", _PHASES, model, image, precision, tmp],
+                                  capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"\nstart-up, {precision}, {image} (medians of {repeats} fresh processes): wall s, CPU s")
+        for i, (name, _, _) in enumerate(runs[0]):
+            wall = statistics.median(r[i][1] for r in runs)
+            cpu = statistics.median(r[i][2] for r in runs)
+            print(f"  {name:50s} {wall:7.2f} {cpu:7.2f}")
+        blurgen = [os.path.join(os.path.dirname(sys.executable), "blurgen"), "deblur"]
+        for k in range(repeats):
+            out = os.path.join(tmp, f"cli{k}")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            done = subprocess.run([*blurgen, "--model", model, image, "--out", out, "--precision", precision],
+                                  capture_output=True, text=True, env=env, cwd=ROOT)
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
+            print(f"  blurgen deblur, whole run: {wall:.2f} s wall, {cpu:.2f} s CPU; it says: {last}")
+
+
 def _size(text: str) -> tuple[int, int]:
     w, _, h = text.partition("x")
     return int(h), int(w)
@@ -330,12 +403,18 @@ def main(argv=None) -> int:
     p.add_argument("--torch-bf16", action="store_true", help="also time PyTorch under bfloat16 autocast")
     p.add_argument("--psnr", metavar="MODEL", help="run directory or .keras file: bfloat16's PSNR cost on real images")
     p.add_argument("--gpu", action="store_true", help="only the GPU figures (1280x720, float32 and mixed precision)")
+    p.add_argument("--startup", nargs=2, metavar=("MODEL", "IMAGE"),
+                   help="only the start-up figures of deblurring IMAGE with MODEL, in fresh processes")
+    p.add_argument("--precision", default="bfloat16", help="precision for --startup (default: %(default)s)")
     args = p.parse_args(argv)
     import tensorflow as tf
 
     from training.inference import cpu_supports_bfloat16
     if args.gpu:
         gpu_seconds_per_image()
+        return 0
+    if args.startup:
+        startup(*args.startup, args.precision, repeats=args.rounds)
         return 0
     set_threads(args.threads)
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, {args.threads} threads, "

@@ -123,8 +123,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model", required=True, help="run directory or .keras file (or 'identity')")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--overwrite", action="store_true", help="replace output files that exist (never an input)")
-    p.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
-                   help="auto: bfloat16 on CPUs with bfloat16 instructions (AVX512_BF16, AMX), else float32")
+    p.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
+                   help="auto: bfloat16 on CPUs with bfloat16 instructions (AVX512_BF16, AMX), else float32; float16 is for GPUs")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow's operations (0: all cores)")
     p.add_argument("--tile", type=int, default=1536, help="images larger than this (px) on a side go in tiles of this side (a multiple of 4)")
     p.add_argument("--overlap", type=int, default=128, help="tile overlap in px (a multiple of 4)")

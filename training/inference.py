@@ -13,8 +13,9 @@ the ramps blend them).
 
 Precision: ``"float32"``, or ``"bfloat16"`` (Keras' ``mixed_bfloat16``: convolutions and
 activations in bfloat16, weights kept in float32, normalisation moments in float32, and the
-generator's last convolution and everything after it in float32). bfloat16 pays only on CPUs
-with bfloat16 instructions (:func:`cpu_supports_bfloat16`); ``"auto"`` picks it there.
+generator's last convolution and everything after it in float32), or ``"float16"`` (the same
+with ``mixed_float16``, for GPUs). bfloat16 pays only on CPUs with bfloat16 instructions
+(:func:`cpu_supports_bfloat16`); ``"auto"`` picks it there, float32 elsewhere.
 Measured speed and the PSNR cost are in the README (``benchmarks/bench_inference.py``).
 
 Loading is the generator's saved config rebuilt with the chosen precision and with zero
@@ -82,7 +83,7 @@ def cpu_supports_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
 
 
 def resolve_precision(precision: str) -> str:
-    """``"float32"`` or ``"bfloat16"``: ``"auto"`` is bfloat16 on a CPU-only machine whose CPU
+    """``precision`` itself, or for ``"auto"``: bfloat16 on a CPU-only machine whose CPU
     supports it (:func:`cpu_supports_bfloat16`), float32 otherwise (GPUs run float32 here)."""
     if precision not in PRECISIONS:
         raise ValueError(f"--precision must be one of {PRECISIONS}, got {precision!r}")
@@ -145,7 +146,7 @@ def float32_tail(layers_cfg: list[dict]) -> set[str]:
 
 def inference_config(model_cfg: dict, precision: str) -> dict:
     """A copy of a functional model's serialised config for inference in ``precision``
-    (``"float32"`` or ``"bfloat16"``): every layer's dtype policy set (the :func:`float32_tail`
+    (``"float32"``, ``"bfloat16"`` or ``"float16"``): every layer's dtype policy set (the :func:`float32_tail`
     stays float32) and every initialiser replaced by zeros, since saved weights follow."""
     cfg = copy.deepcopy(model_cfg)
     layers_cfg = cfg["config"]["layers"]
@@ -167,7 +168,7 @@ def _is_functional(model_cfg: dict) -> bool:
 
 def load_generator(path: str, precision: str = "float32") -> keras.Model:
     """The generator saved in ``path`` (a local ``.keras`` file) set up for inference in
-    ``precision`` (``"float32"`` or ``"bfloat16"``). Functional models are rebuilt from their
+    ``precision`` (not ``"auto"``; see :func:`resolve_precision`). Functional models are rebuilt from their
     config (:func:`inference_config`) and given the saved weights; anything else is loaded by
     Keras as saved, and runs in float32."""
     with zipfile.ZipFile(path) as archive:
@@ -224,8 +225,12 @@ class Restorer:
             self.generator = convert_generator(model, self.precision)
         # One traced function for every image size (reduce_retracing would still trace once per
         # new shape); the batch of 1 is fixed, which lets instance norm skip its batch folding.
+        # No AutoGraph: the model has no Python control flow to convert, and converting costs time.
         spec = tf.TensorSpec([1, None, None, 3], tf.float32)
-        self._forward = tf.function(lambda x: self.generator(x, training=False), input_signature=[spec])
+        self._forward = tf.function(self._generate, input_signature=[spec], autograph=False)
+
+    def _generate(self, x):
+        return self.generator(x, training=False)
 
     def warm_up(self) -> float:
         """Trace and optimise the forward function once, on a small image, so that the first
