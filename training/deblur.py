@@ -202,4 +202,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every output is complete and renamed into place by now; TensorFlow's interpreter teardown
+    # would add most of a second (measured 0.9 s) to the command for nothing.
+    os._exit(status)
