@@ -136,6 +136,93 @@ def bench_train(warm: int, steps: int) -> None:
         print(f"  {name:70s} {1 / med:6.3f} steps/s  ({med:.2f} s per step, median of {len(t)})")
 
 
+def _content_loss_as_before(weight: float):
+    """DeblurGAN's VGG19 content loss as it was computed before: one VGG call on the sharp and
+    the restored images together, so the backward pass ran through both halves."""
+    import keras
+
+    from training import losses
+
+    features = losses.vgg_feature_model("vgg19", "block3_conv3", "random", pre_activation=True)
+
+    def content(sharp, restored):
+        pair = tf.concat([tf.cast(sharp, tf.float32), tf.cast(restored, tf.float32)], axis=0)
+        f = features(keras.applications.vgg19.preprocess_input((pair + 1.0) * 127.5), training=False)
+        n = tf.shape(sharp)[0]
+        value = tf.reduce_mean(tf.square(f[:n] - f[n:])) / losses.DEBLURGAN_FEATURE_MSE
+        return {"vgg19": value, "content": weight * value}
+    return content
+
+
+def bench_step_parts(warm: int, rounds: int) -> None:
+    """Where one full DeblurGAN step's time goes (batch 1, 256x256, VGG19 with random weights),
+    each part a traced function timed in alternation with the full step; and the full step with
+    instance norm and the content loss as they were (norm by moments and broadcasts, one VGG call on both halves)
+    against the full step now, alternated."""
+    from training import gan, losses, networks
+    from training.config import preset
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32))
+    y = tf.constant(rng.uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32))
+    cfg = preset("deblurgan").replace(vgg_weights="random")
+    fused = gan.DeblurGAN(cfg)
+    fused.compile()
+    before = gan.DeblurGAN(cfg)
+    before.compile()
+    before.content_loss = _content_loss_as_before(cfg.content_weights[0])
+    real_norm = networks.instance_norm
+    networks.instance_norm = networks.instance_norm_reference  # traced now, kept by the trace
+    try:
+        before.train_on_batch(x, y)
+    finally:
+        networks.instance_norm = real_norm
+    gen, critic, content = fused.generator, fused.critic, fused.content_loss
+    fake = tf.stop_gradient(gen(x))
+
+    @tf.function
+    def generator_l1():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.abs(gen(x, training=True) - y))
+        return tape.gradient(loss, gen.trainable_variables)
+
+    restored = tf.Variable(fake)
+
+    @tf.function
+    def vgg_content():
+        with tf.GradientTape() as tape:
+            loss = content(y, restored)["content"]
+        return tape.gradient(loss, restored)
+
+    @tf.function
+    def critic_wgan():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(critic(fake, training=True)) - tf.reduce_mean(critic(y, training=True))
+        return tape.gradient(loss, critic.trainable_variables)
+
+    @tf.function
+    def penalty():
+        with tf.GradientTape() as tape:
+            gp = losses.gradient_penalty(critic, y, fake)
+        return tape.gradient(gp, critic.trainable_variables)
+
+    times = _time_rounds({
+        "full step now (5 critic steps with penalty, VGG19)": lambda: fused.train_on_batch(x, y),
+        "full step as before (norm by moments, VGG on both halves)": lambda: before.train_on_batch(x, y),
+        "generator forward + backward (L1)": generator_l1,
+        "VGG19 conv3_3 content loss + its gradient": vgg_content,
+        "critic on real and fake + backward (one critic step, no penalty)": critic_wgan,
+        "gradient penalty + its gradient (one critic step)": penalty,
+    }, warm, rounds)
+    full = statistics.median(times["full step now (5 critic steps with penalty, VGG19)"])
+    for name, t in times.items():
+        med = statistics.median(t)
+        print(f"  {name:70s} {med:6.2f} s  ({100 * med / full:5.1f} % of the full step)")
+    ratio = statistics.median(a / b for a, b in zip(times["full step now (5 critic steps with penalty, VGG19)"],
+                                                    times["full step as before (norm by moments, VGG on both halves)"]))
+    print(f"  full step now / as before: {ratio:.3f} (median of per-round ratios)")
+
+
 def bench_deblur(repeats: int) -> None:
     from training.config import preset
     from training.inference import Restorer
@@ -156,7 +243,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--shards", help="glob of shards to read (default: write sample-photo shards to a temp dir)")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
-    p.add_argument("--skip", default="", help="comma-separated parts to skip: input,train,deblur")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: input,train,parts,deblur")
     args = p.parse_args(argv)
     skip = set(args.skip.split(","))
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, devices: "
@@ -169,6 +256,9 @@ def main(argv=None) -> int:
     if "train" not in skip:
         print("training at batch 1, 256x256:")
         bench_train(warm=2, steps=3 if args.quick else 6)
+    if "parts" not in skip:
+        print("one full DeblurGAN step at batch 1, 256x256, and its parts:")
+        bench_step_parts(warm=1, rounds=2 if args.quick else 5)
     if "deblur" not in skip:
         print("deblurring, DeblurGAN ResNet-9 generator:")
         bench_deblur(repeats=2 if args.quick else 3)

@@ -91,12 +91,24 @@ def score_parser() -> argparse.ArgumentParser:
     return p
 
 
+DEBLUR_EPILOG = ("Outputs are OUT/<input name>.png. The run is refused before it starts (exit 2, nothing "
+                 "written) if an output would be an input, if two inputs give one output name, or if an "
+                 "output exists and --overwrite is not given; inputs are never overwritten. Inputs that "
+                 "fail are reported one per line and the rest are still deblurred; exit status 1 if any "
+                 "failed.")
+
+
 def deblur_parser() -> argparse.ArgumentParser:
     p = _parser("deblur", "Deblur photos of any size with a trained generator; each output is a PNG named after "
-                f"its input.\nNeeds the train extra ({TRAIN_EXTRA}).")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="input image files (PNG, JPEG, ...)")
+                f"its input.\nNeeds the train extra ({TRAIN_EXTRA}).", DEBLUR_EPILOG)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders of images, or globs (quote them)")
     p.add_argument("--model", required=True, help="run folder or .keras file (or 'identity')")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--overwrite", action="store_true", help="replace output files that exist (never an input)")
+    p.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
+                   help="auto: bfloat16 on CPUs with bfloat16 instructions (AVX512_BF16, AMX), else float32; "
+                        "float16 is for GPUs (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow's operations (0: all cores)")
     p.add_argument("--tile", type=int, default=1536,
                    help="images larger than this (px) on a side go in tiles of this side, a multiple of 4 "
                         "(default: %(default)s)")

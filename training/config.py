@@ -199,7 +199,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "critic_filters": 16, "critic_layers": 3, "critic_steps": 1, "adversarial_weight": 0.01,
         "content_losses": ("l1", "fft"), "content_weights": (100.0, 50.0), "vgg_weights": "random",
         "lr": 5e-4, "batch": 8, "crop": 128, "shuffle_buffer": 256,
-        "epochs": 40, "steps_per_epoch": 100, "checkpoint_every": 500, "samples": 3,
+        "epochs": 28, "steps_per_epoch": 100, "checkpoint_every": 500, "samples": 3,
     },
 }
 

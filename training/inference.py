@@ -2,34 +2,54 @@
 
 Images in and out are HxWx3 RGB uint8 (HxW grey is accepted and returned as HxWx3). The
 generator needs sides that are multiples of 4, so images are reflect-padded up to one and the
-result cropped back. Large images go through :func:`restore_tiled`: tiles of ``tile`` px that
-overlap by ``overlap`` px, each tile's result weighted by a ramp that falls towards its edges,
-so seams blend away and memory is bounded by the tile size.
+result cropped back. Large images go through :meth:`Restorer.restore_tiled`: tiles of ``tile``
+px that overlap by ``overlap`` px, each tile's result weighted by a ramp that falls towards its
+edges, so seams blend away and memory is bounded by the tile size.
 
 For a generator without instance normalisation whose receptive field reaches less than
 ``overlap / 4`` px each way, tiling gives the untiled result exactly away from tile borders;
 instance norm makes each tile's statistics its own, so results differ slightly (not seams:
 the ramps blend them).
+
+Precision: ``"float32"``, or ``"bfloat16"`` (Keras' ``mixed_bfloat16``: convolutions and
+activations in bfloat16, weights kept in float32, normalisation moments in float32, and the
+generator's last convolution and everything after it in float32), or ``"float16"`` (the same
+with ``mixed_float16``, for GPUs). bfloat16 pays only on CPUs with bfloat16 instructions
+(:func:`cpu_supports_bfloat16`); ``"auto"`` picks it there, float32 elsewhere.
+Measured speed and the PSNR cost are in the README (``benchmarks/bench_inference.py``).
+
+Loading is the generator's saved config rebuilt with the chosen precision and with zero
+initialisers (the saved weights replace them at once, so drawing 11 M random numbers first is
+wasted), then the saved weights; see :func:`load_generator`.
 """
 from __future__ import annotations
 
+import copy
+import json
 import os
 import posixpath
+import tempfile
+import time
+import zipfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 # Every module that registers a Keras layer a saved generator may hold must be imported before
-# `load_model`, or a new process fails with "Could not locate class ...": the registries'
-# builders import the preset modules lazily, so loading cannot rely on them.
+# a generator is deserialised, or a new process fails with "Could not locate class ...": the
+# registries' builders import the preset modules lazily, so loading cannot rely on them.
 import training.nets_dense  # noqa: F401
 import training.nets_li2024  # noqa: F401
 import training.nets_unet  # noqa: F401  (PadToMultiple, SpaceToDepth, ...)
-import training.networks  # noqa: F401  (ClipToRange)
+import training.networks  # noqa: F401  (ClipToRange, InstanceNorm, ReflectPad2D)
 
 GENERATOR_FILE = "generator.keras"
+_WEIGHTS_MEMBER = "model.weights.h5"  # inside a .keras file
 IDENTITY = "identity"
+PRECISIONS = ("auto", "float32", "bfloat16", "float16")
+_POLICIES = {"bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+_CONVOLUTIONS = ("Conv2D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D")
 
 
 def generator_path(model: str) -> str:
@@ -45,31 +65,182 @@ def generator_path(model: str) -> str:
     return model
 
 
-class Restorer:
-    """A loaded generator (or ``"identity"``, which returns the input) as ``uint8 -> uint8``."""
+def cpu_supports_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether this CPU has bfloat16 dot-product instructions (AVX512_BF16 or AMX-BF16), which
+    oneDNN uses for bfloat16 convolutions; without them bfloat16 is emulated and slower than
+    float32. Reads ``cpuinfo`` (Linux); elsewhere, or when TensorFlow's oneDNN kernels are
+    switched off (``TF_ENABLE_ONEDNN_OPTS=0``), False."""
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false"):
+        return False
+    try:
+        with open(cpuinfo, encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.partition(":")[2].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
 
-    def __init__(self, model: str | keras.Model, tile: int = 1536, overlap: int = 128):
+
+def resolve_precision(precision: str) -> str:
+    """``precision`` itself, or for ``"auto"``: bfloat16 on a CPU-only machine whose CPU
+    supports it (:func:`cpu_supports_bfloat16`), float32 otherwise (GPUs run float32 here)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"--precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    if tf.config.list_physical_devices("GPU") or not cpu_supports_bfloat16():
+        return "float32"
+    return "bfloat16"
+
+
+def _inbound_names(layer_cfg: dict) -> set[str]:
+    """Names of the layers whose outputs feed ``layer_cfg`` (a functional config's layer entry)."""
+    found: set[str] = set()
+
+    def walk(obj):
+        if isinstance(obj, dict):
+            if "keras_history" in obj:
+                found.add(obj["keras_history"][0])
+            for value in obj.values():
+                walk(value)
+        elif isinstance(obj, (list, tuple)):  # lists in a saved file, tuples in memory
+            for value in obj:
+                walk(value)
+    walk(layer_cfg.get("inbound_nodes", []))
+    return found
+
+
+def float32_tail(layers_cfg: list[dict]) -> set[str]:
+    """Names of the layers that stay float32 under a mixed policy: the last convolution, every
+    layer downstream of it, and the side branches that feed only those (the global skip's copy
+    of the input). Generators end in a float32 convolution, tanh, skip and clip, so that
+    outputs stay exact; a model saved in float32 no longer records which layers those were.
+    ``layers_cfg``: a functional model config's ``"layers"``, in topological order."""
+    inbound = {c["name"]: _inbound_names(c) for c in layers_cfg}
+    convs = [c["name"] for c in layers_cfg if c["class_name"] in _CONVOLUTIONS]
+    if not convs:
+        return set()
+    last = convs[-1]
+    ancestors, todo = set(), [last]
+    while todo:
+        for src in inbound.get(todo.pop(), ()):
+            if src not in ancestors:
+                ancestors.add(src)
+                todo.append(src)
+    tail = {last}
+    for c in layers_cfg:  # downstream: topological order, so one pass reaches every descendant
+        if inbound[c["name"]] & tail:
+            tail.add(c["name"])
+    consumers: dict[str, set[str]] = {c["name"]: set() for c in layers_cfg}
+    for name, sources in inbound.items():
+        for src in sources:
+            consumers.setdefault(src, set()).add(name)
+    for c in reversed(layers_cfg):  # side branches into the tail, not the path to the last conv
+        name = c["name"]
+        if (c["class_name"] != "InputLayer" and name not in ancestors
+                and consumers[name] and consumers[name] <= tail):
+            tail.add(name)
+    return tail
+
+
+def inference_config(model_cfg: dict, precision: str) -> dict:
+    """A copy of a functional model's serialised config for inference in ``precision``
+    (``"float32"``, ``"bfloat16"`` or ``"float16"``): every layer's dtype policy set (the :func:`float32_tail`
+    stays float32) and every initialiser replaced by zeros, since saved weights follow."""
+    cfg = copy.deepcopy(model_cfg)
+    layers_cfg = cfg["config"]["layers"]
+    tail = float32_tail(layers_cfg) if precision != "float32" else set()
+    for layer in layers_cfg:
+        if layer["class_name"] == "InputLayer":
+            continue
+        inner = layer["config"]
+        inner["dtype"] = "float32" if precision == "float32" or layer["name"] in tail else _POLICIES[precision]
+        for key in list(inner):
+            if key.endswith("_initializer") and inner[key] is not None:
+                inner[key] = "zeros"
+    return cfg
+
+
+def _is_functional(model_cfg: dict) -> bool:
+    return model_cfg.get("class_name") in ("Functional", "Model") and "layers" in model_cfg.get("config", {})
+
+
+def load_generator(path: str, precision: str = "float32") -> keras.Model:
+    """The generator saved in ``path`` (a local ``.keras`` file) set up for inference in
+    ``precision`` (not ``"auto"``; see :func:`resolve_precision`). Functional models are rebuilt from their
+    config (:func:`inference_config`) and given the saved weights; anything else is loaded by
+    Keras as saved, and runs in float32."""
+    with zipfile.ZipFile(path) as archive:
+        model_cfg = json.loads(archive.read("config.json"))
+        if not _is_functional(model_cfg) or _WEIGHTS_MEMBER not in archive.namelist():
+            return keras.models.load_model(path, compile=False)
+        model = keras.saving.deserialize_keras_object(inference_config(model_cfg, precision))
+        # The weights file unpacked once: read in place, h5py's many small seeks inside a
+        # compressed zip member each decompress from its start (seconds for 11 M weights).
+        with tempfile.TemporaryDirectory(prefix="blurgen-weights-") as tmp:
+            archive.extract(_WEIGHTS_MEMBER, tmp)
+            model.load_weights(os.path.join(tmp, _WEIGHTS_MEMBER))
+    return model
+
+
+def convert_generator(model: keras.Model, precision: str) -> keras.Model:
+    """An in-memory functional ``model`` rebuilt for ``precision`` with its weights copied, or
+    ``model`` itself where nothing would change (float32 asked, float32 everywhere)."""
+    if precision == "float32" and all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+    model_cfg = keras.saving.serialize_keras_object(model)
+    if not _is_functional(model_cfg):
+        return model
+    rebuilt = keras.saving.deserialize_keras_object(inference_config(model_cfg, precision))
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
+
+
+class Restorer:
+    """A loaded generator (or ``"identity"``, which returns the input) as ``uint8 -> uint8``.
+
+    ``model``: a run directory, a ``.keras`` file (local or ``gs://``), ``"identity"``, or a
+    ``keras.Model``. ``precision``: one of :data:`PRECISIONS` (float32 by default, which scoring
+    relies on). ``load_seconds``: time spent loading (0 for an in-memory model).
+    """
+
+    def __init__(self, model: str | keras.Model, tile: int = 1536, overlap: int = 128,
+                 precision: str = "float32"):
         if tile % 4 or overlap % 4 or not 0 <= overlap < tile:
             raise ValueError(f"tile ({tile}) and overlap ({overlap}) must be multiples of 4 with overlap < tile")
         self.tile, self.overlap = tile, overlap
+        self.precision = resolve_precision(precision)
+        self.load_seconds = 0.0
         if isinstance(model, str) and model == IDENTITY:
-            self.generator = None
-            self.name = IDENTITY
+            self.generator, self.name = None, IDENTITY
             return
         if isinstance(model, str):
-            path = generator_path(model)
-            if not os.path.exists(path):  # keras loads local files only
-                local = os.path.join(os.environ.get("TMPDIR", "/tmp"), "blurgen-" + posixpath.basename(path))
-                tf.io.gfile.copy(path, local, overwrite=True)
-                path = local
+            t0 = time.perf_counter()
             self.name = model
-            model = keras.models.load_model(path, compile=False)
+            self.generator = load_generator(_local_copy(generator_path(model)), self.precision)
+            self.load_seconds = time.perf_counter() - t0
         else:
             self.name = model.name
-        self.generator = model
-        spec = tf.TensorSpec([None, None, None, 3], tf.float32)
-        # One traced function for all sizes (reduce_retracing would still trace per new shape).
-        self._forward = tf.function(lambda x: self.generator(x, training=False), input_signature=[spec])
+            self.generator = convert_generator(model, self.precision)
+        # One traced function for every image size (reduce_retracing would still trace once per
+        # new shape); the batch of 1 is fixed, which lets instance norm skip its batch folding.
+        # No AutoGraph: the model has no Python control flow to convert, and converting costs time.
+        spec = tf.TensorSpec([1, None, None, 3], tf.float32)
+        self._forward = tf.function(self._generate, input_signature=[spec], autograph=False)
+
+    def _generate(self, x):
+        return self.generator(x, training=False)
+
+    def warm_up(self) -> float:
+        """Trace and optimise the forward function once, on a small image, so that the first
+        real image pays only for its own size; returns the seconds it took (0 for identity)."""
+        if self.generator is None:
+            return 0.0
+        t0 = time.perf_counter()
+        self._forward(tf.zeros([1, 16, 16, 3], tf.float32)).numpy()
+        return time.perf_counter() - t0
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         img = _as_rgb(image)
@@ -83,8 +254,7 @@ class Restorer:
     def run_whole(self, img: np.ndarray) -> np.ndarray:
         """The generator on the whole image (padded to multiples of 4), HxWx3 uint8 out."""
         h, w = img.shape[:2]
-        padded = _pad4(img)
-        x = padded.astype(np.float32)[None] / 127.5 - 1.0
+        x = _pad4(img).astype(np.float32)[None] / 127.5 - 1.0
         y = self._forward(tf.constant(x)).numpy()[0, :h, :w]
         return _to_uint8(y)
 
@@ -104,6 +274,16 @@ class Restorer:
                 acc[y0:y0 + th, x0:x0 + tw] += out * weight
                 wsum[y0:y0 + th, x0:x0 + tw] += weight
         return _to_uint8((acc / wsum)[:h, :w])
+
+
+def _local_copy(path: str) -> str:
+    """``path`` itself when local; a remote file (``gs://``) is copied to the temp folder first,
+    because Keras reads local files only."""
+    if os.path.exists(path):
+        return path
+    local = os.path.join(os.environ.get("TMPDIR", "/tmp"), "blurgen-" + posixpath.basename(path))
+    tf.io.gfile.copy(path, local, overwrite=True)
+    return local
 
 
 def _as_rgb(image: np.ndarray) -> np.ndarray:

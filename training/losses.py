@@ -201,11 +201,15 @@ def perceptual_loss(kind: str, layer: str, weights: str, pre_activation: bool = 
     features = vgg_feature_model(kind, layer, weights, pre_activation)
     preprocess = keras.applications.vgg19.preprocess_input  # the same for VGG16
 
+    def vgg(images):
+        return tf.cast(features(preprocess((tf.cast(images, tf.float32) + 1.0) * 127.5), training=False), tf.float32)
+
     def loss(sharp, restored):
-        pair = tf.concat([tf.cast(sharp, tf.float32), tf.cast(restored, tf.float32)], axis=0)
-        f = tf.cast(features(preprocess((pair + 1.0) * 127.5), training=False), tf.float32)
-        n = tf.shape(sharp)[0]
-        return _mean(tf.square(f[:n] - f[n:])) / DEBLURGAN_FEATURE_MSE
+        # Two calls, not one on both batches: the sharp images' features are constants, so the
+        # backward pass runs through the restored half only (a third less time for this loss,
+        # the same value and gradient).
+        target = tf.stop_gradient(vgg(sharp))
+        return _mean(tf.square(vgg(restored) - target)) / DEBLURGAN_FEATURE_MSE
 
     return loss
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Callable
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from training.config import TrainConfig
@@ -70,6 +71,10 @@ class ClipToRange(layers.Layer):
     def call(self, x):
         return keras.ops.clip(x, self.low, self.high)
 
+    def compute_output_shape(self, shape):
+        # Declared so that building a model (and loading one) does not trace ``call`` to learn it.
+        return shape
+
     def get_config(self):
         return {**super().get_config(), "low": self.low, "high": self.high}
 
@@ -97,20 +102,61 @@ class ReflectPad2D(layers.Layer):
         return {**super().get_config(), "pad": self.pad}
 
 
+def instance_norm_reference(x, epsilon: float = 1e-5):
+    """Instance norm as the textbook writes it (the moments, then ``(x - mean) / sqrt(var + eps)``),
+    in float32: the reference :func:`instance_norm` is tested against. ``x``: ``[N, H, W, C]``."""
+    xf = tf.cast(x, tf.float32)
+    mean, var = tf.nn.moments(xf, axes=[1, 2], keepdims=True)
+    return tf.cast((xf - mean) * tf.math.rsqrt(var + epsilon), x.dtype)
+
+
+def instance_norm(x, epsilon: float = 1e-5):
+    """Each image's channels to mean 0 and variance 1 over H and W (biased variance, as PyTorch's
+    ``InstanceNorm2d``). ``x``: ``[N, H, W, C]`` float32, float16 or bfloat16; same shape and dtype out.
+
+    Written as TensorFlow's fused batch norm in training mode: for one image, batch statistics
+    over (N, H, W) are the instance statistics, and the fused kernel (oneDNN's on x86) takes the
+    moments and applies the scale and shift in few passes over the tensor, with float32
+    accumulation for every input dtype; the composite of reductions and broadcasts that the
+    reference runs makes about five. A batch of N images is first laid out as one image with
+    N * C channels, so that each (image, channel) pair is a channel of its own. The kernel's
+    gradient and its gradient's gradient (the critic's gradient penalty needs both) are TensorFlow's.
+    """
+    if x.dtype not in (tf.float32, tf.float16, tf.bfloat16):
+        x = tf.cast(x, tf.float32)
+    single = x.shape[0] == 1
+    if not single:
+        shape = tf.shape(x)
+        n, h, w, c = shape[0], shape[1], shape[2], shape[3]
+        x = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, h, w, n * c])
+    channels = tf.shape(x)[3]
+    # The raw op, not tf.nn.fused_batch_norm, whose wrapper raises epsilon to at least 1.001e-5.
+    y = tf.raw_ops.FusedBatchNormV3(
+        x=x, scale=tf.ones([channels], tf.float32), offset=tf.zeros([channels], tf.float32),
+        mean=tf.zeros([0], tf.float32), variance=tf.zeros([0], tf.float32),
+        epsilon=epsilon, is_training=True, data_format="NHWC")[0]
+    if single:
+        return y
+    return tf.transpose(tf.reshape(y, [h, w, n, c]), [2, 0, 1, 3])
+
+
 @keras.saving.register_keras_serializable(package="blurgen")
 class InstanceNorm(layers.Layer):
     """Instance normalisation without a learned scale or shift (PyTorch's ``InstanceNorm2d``
     default, which DeblurGAN uses): each image's channels are brought to mean 0 and variance 1
-    over H and W. The moments are taken in float32 even under mixed precision."""
+    over H and W (:func:`instance_norm`). The moments are accumulated in float32 even under mixed
+    precision; the output has the layer's compute dtype."""
 
     def __init__(self, epsilon: float = 1e-5, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = float(epsilon)
 
     def call(self, x):
-        xf = keras.ops.cast(x, "float32")
-        mean, var = keras.ops.moments(xf, axes=[1, 2], keepdims=True)
-        return keras.ops.cast((xf - mean) * keras.ops.rsqrt(var + self.epsilon), x.dtype)
+        return instance_norm(x, self.epsilon)
+
+    def compute_output_shape(self, shape):
+        # Declared so that building a model (and loading one) does not trace ``call`` to learn it.
+        return shape
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}

@@ -218,3 +218,15 @@ def test_a_run_writes_metrics_csv_and_curves_and_warns_when_the_generator_dies(t
     assert "the generator is dying" in caplog.text
     summary = json.loads((out / "fit-summary.json").read_text())
     assert summary["health"]["min_active"] < 0.01
+
+
+def test_the_smoke_network_learns_to_restore_better_than_the_blurred_input(train_glob, tmp_path):
+    """A small run of the smoke preset's network must bring its content loss on a fixed training
+    batch well below the loss of returning the blurred input (the identity): a dead or frozen
+    generator stays at the identity's loss and fails here."""
+    out = tmp_path / "run"
+    summary = fit.run(["--train", train_glob, "--out", str(out), "--preset", "smoke", "--gen-filters", "8",
+                       "--gen-blocks", "1", "--crop", "64", "--batch", "4", "--shuffle-buffer", "16",
+                       "--epochs", "4", "--steps-per-epoch", "50", "--lr", "2e-3", "--samples", "1", "--verbose", "0"])
+    health = summary["health"]
+    assert health["probe_content"] < 0.9 * health["identity_content"], health

@@ -119,7 +119,8 @@ def test_score_identity_on_real_pairs_equals_skimage(real_shard, tmp_path):
 def test_score_of_a_model_equals_skimage_on_its_own_outputs(real_shard, tmp_path):
     path, pairs = real_shard
     model_file = tmp_path / "generator.keras"
-    # He-normal: at N(0, 0.02) the untrained tiny generator returns its input to the last level.
+    # He-normal weights: DeblurGAN's N(0, 0.02) makes the tiny untrained generator the identity
+    # (restored == blurry), and the check below could not tell the two apart.
     build_generator(tiny_config(gen_zero_init_output=False, init="he")).save(model_file)
     report = score.run(["--model", str(model_file), "--data", path, "--out", str(tmp_path / "r.json"), "--limit", "3"])
     restorer = Restorer(str(model_file))
