@@ -1,4 +1,4 @@
-"""The registries: issue 5's part names resolve through training.presets without other imports."""
+"""The registries: the part names of the presets resolve through training.presets without other imports."""
 import numpy as np
 
 from shardkit import tiny_config
