@@ -68,6 +68,8 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 def _label(value: float) -> str:
     if value == 0:
         return "0"
+    if abs(value) < 1e7 and abs(value) >= 1 and float(value).is_integer():
+        return f"{int(value):,}"  # steps: 1,000 rather than 1e+03
     if abs(value) >= 1e4 or abs(value) < 1e-2:
         return f"{value:.1e}"
     return f"{value:.3g}"
