@@ -16,8 +16,11 @@ fail() { echo "check_wheel: FAILED: $*" >&2; exit 1; }
 say "building the wheel"
 "$PYTHON" -m pip wheel --quiet --no-deps -w "$work/dist" "$repo"
 wheel="$(ls "$work"/dist/blurgen-*.whl)"
-unzip -l "$wheel" | grep -q "blurgen/py.typed" || fail "the wheel lacks blurgen/py.typed"
-unzip -l "$wheel" | grep -q "licenses/LICENSE\|/LICENSE$" || fail "the wheel lacks the LICENSE"
+# The listing goes to a file first: with pipefail, `unzip -l | grep -q` fails whenever grep stops
+# reading before unzip has written everything (unzip then dies of SIGPIPE).
+unzip -l "$wheel" > "$work/listing"
+grep -q "blurgen/py.typed" "$work/listing" || fail "the wheel lacks blurgen/py.typed"
+grep -q "licenses/LICENSE\|/LICENSE$" "$work/listing" || fail "the wheel lacks the LICENSE"
 
 say "installing $(basename "$wheel") alone in a fresh environment"
 "$PYTHON" -m venv "$work/venv"
@@ -37,7 +40,8 @@ blurgen inspect shards --sheet sheet.png
 for f in gallery.png blurred.png kernel.npy shards/manifest.json sheet.png; do [ -s "$f" ] || fail "$f not written"; done
 
 for cmd in fit score deblur; do
-    blurgen "$cmd" --help | head -1 | grep -q "^usage: blurgen $cmd " || fail "blurgen $cmd --help without TensorFlow"
+    usage="$(blurgen "$cmd" --help)"
+    [[ "$usage" == "usage: blurgen $cmd "* ]] || fail "blurgen $cmd --help without TensorFlow"
 done
 set +e
 blurgen fit --preset smoke --train 'shards/*-train.tfrecord-*' --out run 2>err.txt
