@@ -109,17 +109,23 @@ def _time_rounds(steps: dict, warm: int, rounds: int) -> dict[str, list[float]]:
     return times
 
 
-def bench_train(warm: int, steps: int) -> None:
-    import keras
-
-    from training import gan
+def _deblurgan_step_inputs():
+    """One random 256x256 pair (batch 1) and the deblurgan preset with random VGG weights."""
     from training.config import preset
-    from training.networks import build_generator
 
     rng = np.random.default_rng(0)
     x = tf.constant(rng.uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32))
     y = tf.constant(rng.uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32))
-    cfg = preset("deblurgan").replace(vgg_weights="random")
+    return x, y, preset("deblurgan").replace(vgg_weights="random")
+
+
+def bench_train(warm: int, steps: int) -> None:
+    import keras
+
+    from training import gan
+    from training.networks import build_generator
+
+    x, y, cfg = _deblurgan_step_inputs()
     full = gan.DeblurGAN(cfg)
     full.compile()
     l1 = gan.DeblurGAN(cfg.replace(adversarial_weight=0.0, content_losses=("l1",), content_weights=(1.0,)))
@@ -160,12 +166,8 @@ def bench_step_parts(warm: int, rounds: int) -> None:
     instance norm and the content loss as they were (norm by moments and broadcasts, one VGG call on both halves)
     against the full step now, alternated."""
     from training import gan, losses, networks
-    from training.config import preset
 
-    rng = np.random.default_rng(0)
-    x = tf.constant(rng.uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32))
-    y = tf.constant(rng.uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32))
-    cfg = preset("deblurgan").replace(vgg_weights="random")
+    x, y, cfg = _deblurgan_step_inputs()
     fused = gan.DeblurGAN(cfg)
     fused.compile()
     before = gan.DeblurGAN(cfg)
