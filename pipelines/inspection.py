@@ -5,14 +5,16 @@ does not check them), every record must parse as an Example of the schema with a
 the records per shard and per split must equal ``dataset_info.json`` and ``manifest.json``.
 The folder must hold one dataset (no shards of another name, metadata of one run) and no commit
 that a killed run left half done.
-With ``--deep`` every image is also decoded and its size checked; ``--sheet`` draws a contact sheet.
+With ``--deep`` every image is also decoded and its size checked; ``--sheet`` draws a contact sheet;
+``--card`` writes a dataset card (``README.md`` and ``card/``, :mod:`pipelines.datacard`) from the
+same read of the records.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
@@ -30,6 +32,7 @@ class SplitReport:
     records: int = 0
     expected: int = 0
     manifest: int | None = None
+    paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Report:
     """What ``inspect`` found; ``problems`` is empty for a sound dataset."""
 
     out: str
+    name: str | None = None  # the dataset's name, from dataset_info.json
     splits: dict[str, SplitReport] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -59,7 +63,7 @@ def iter_examples(path: str) -> Iterator[bytes]:
         yield from records.read_records(f, path)
 
 
-def _check_record(data: bytes, path: str, index: int, deep: bool) -> str:
+def _check_record(data: bytes, path: str, index: int, deep: bool) -> dict[str, Any]:
     ex = decode_example(data)
     if deep:
         for side in (schema.BLURRED, schema.SHARP):
@@ -67,7 +71,7 @@ def _check_record(data: bytes, path: str, index: int, deep: bool) -> str:
             if img.shape[:2] != (ex[schema.HEIGHT], ex[schema.WIDTH]):
                 raise ValueError(f"{side} is {img.shape[1]}x{img.shape[0]}, the record says "
                                  f"{ex[schema.WIDTH]}x{ex[schema.HEIGHT]}")
-    return ex[schema.KEY]
+    return ex
 
 
 def _stray_shards(out: str, info: dict[str, Any]) -> list[str]:
@@ -102,8 +106,10 @@ def _interrupted(out: str) -> list[str]:
             f"(it finishes the commit first)" for staging in commit.interrupted_commits(out)]
 
 
-def inspect_dataset(out: str, deep: bool = False) -> Report:
-    """Read every shard of the dataset in ``out`` and compare it with the metadata."""
+def inspect_dataset(out: str, deep: bool = False,
+                    on_record: Callable[[str, dict[str, Any]], None] | None = None) -> Report:
+    """Read every shard of the dataset in ``out`` and compare it with the metadata; ``on_record(split,
+    example)`` sees every record that parses (a failure in it is reported as a problem of its shard)."""
     report = Report(out)
     try:
         info = metadata.read_json(FileSystems.join(out, metadata.DATASET_INFO))
@@ -114,15 +120,20 @@ def inspect_dataset(out: str, deep: bool = False) -> Report:
     manifest = None
     if FileSystems.exists(FileSystems.join(out, metadata.MANIFEST)):
         manifest = metadata.read_json(FileSystems.join(out, metadata.MANIFEST))
+    report.name = info["name"]
     keys: set[str] = set()
     for split, path, expected in shard_paths(out, info):
         rep = report.splits.setdefault(split, SplitReport(split))
         rep.shards += 1
+        rep.paths.append(path)
         rep.expected += expected
         found = 0
         try:
             for index, data in enumerate(iter_examples(path)):
-                key = _check_record(data, path, index, deep)
+                ex = _check_record(data, path, index, deep)
+                key = ex[schema.KEY]
+                if on_record is not None:
+                    on_record(split, ex)
                 if key in keys:
                     report.problems.append(f"{path}: record {index} repeats key {key!r}")
                 keys.add(key)
@@ -161,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sheet", help="write a contact sheet of a few pairs (PNG) here")
     parser.add_argument("--sheet-pairs", type=int, default=6, help="pairs on the sheet (default: %(default)s)")
     parser.add_argument("--split", default=None, help="split to draw the sheet from (default: train)")
+    parser.add_argument("--card", action="store_true",
+                        help="also write a dataset card (Hugging Face format): DIR/README.md and DIR/card/ "
+                             "(statistics pictures), from the same read of the records")
+    parser.add_argument("--license", default=None,
+                        help="--card: the licence's Hub identifier, such as cc-by-4.0 (default: other, and the "
+                             "card asks you to fill it in)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="--card: replace a README.md that blurgen did not write (a card blurgen wrote is "
+                             "always replaced)")
     return parser
 
 
@@ -172,15 +192,48 @@ def main(argv: list[str] | None = None) -> int:
             from pipelines import sheet  # cv2 drawing is only needed here
 
             sheet.check_sheet_path(args.out, args.sheet)  # before the work, not after it
-        report = inspect_dataset(args.out, deep=args.deep)
+        builder = _card_builder(args)
+        report = inspect_dataset(args.out, deep=args.deep, on_record=builder.add if builder else None)
         print_report(report)
         if args.sheet and report.splits:
             n = sheet.write_sheet(args.out, args.sheet, args.sheet_pairs, args.split)
             print(f"contact sheet of {n} pair(s): {args.sheet}")
+        _finish_card(args.out, builder, report)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
     return 0 if report.ok else 1
+
+
+def _card_builder(args: argparse.Namespace) -> Any:
+    """The card's builder when ``--card`` is given, after the checks that come before any work."""
+    if not args.card:
+        if args.license is not None or args.overwrite:
+            raise ValueError("--license and --overwrite apply to the card: add --card")
+        return None
+    from pipelines import cardfiles, cardmeta, datacard
+
+    license = cardmeta.check_license(args.license or cardmeta.DEFAULT_LICENSE)
+    cardfiles.check_target(args.out, args.overwrite)
+    return datacard.CardBuilder(args.out, license)
+
+
+def _finish_card(out: str, builder: Any, report: Report) -> None:
+    """Write the card of a sound dataset; say why not otherwise, and note a card left from another run."""
+    from pipelines import cardfiles
+
+    if builder is None:
+        text = cardfiles.read_readme(out) if report.name else None
+        written_for = cardfiles.card_fingerprint(text) if text else None
+        if written_for and written_for != cardfiles.fingerprint(out):
+            print(f"note: {cardfiles.README} is a card of another run's dataset; blurgen inspect {out} --card "
+                  "writes it again")
+        return
+    if not report.ok:
+        print("card not written: the dataset has problems (above); a card would state wrong counts", file=sys.stderr)
+        return
+    path = builder.write(report.name, {s.name: (s.records, s.paths) for s in report.splits.values()})
+    print(f"dataset card: {path} (pictures in {out.rstrip('/')}/card/)")
 
 
 if __name__ == "__main__":
