@@ -1,8 +1,8 @@
 """The ``blurgen`` command line.
 
 ``kernels``, ``degrade`` and ``preview`` run the synthesizer directly. ``synth``, ``pairs``, ``video``
-and ``inspect`` are the Beam pipelines (``pipelines.cli``), imported only when called; ``fit``,
-``score`` and ``deblur`` replace this process with the TensorFlow trainer (``python -m
+(the Beam pipelines), ``inspect`` and ``export`` (the dataset tools) are ``pipelines.cli``'s, imported
+only when called; ``fit``, ``score`` and ``deblur`` replace this process with the TensorFlow trainer (``python -m
 training.X``), because TensorFlow and the ``tfrecord`` package cannot share a process.
 """
 from __future__ import annotations
@@ -20,14 +20,15 @@ from blurgen.config import DegradeConfig
 
 _PICTURE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 _GALLERY_MOST = 256
-_PIPELINE_COMMANDS = {"synth": "synth", "pairs": "pairs", "video": "video", "inspect": "inspect"}
+_PIPELINE_COMMANDS = {"synth": "synth", "pairs": "pairs", "video": "video", "inspect": "inspect", "export": "export"}
 _TRAINING_COMMANDS = {"fit": "training.fit", "score": "training.score", "deblur": "training.deblur"}
 # One-line help for the commands imported on demand, so that `blurgen --help` imports nothing.
 _LAZY_HELP = {
     "synth": "Beam pipeline: sharp photos to blurred/sharp TFRecord shards.",
     "pairs": "Beam pipeline: real blurred/sharp pairs (GoPro, folders, RealBlur, side by side) to shards.",
     "video": "Beam pipeline: sharp video (files or frame folders) to frame-averaged blurred/sharp shards.",
-    "inspect": "Check a shard folder (counts, CRCs) and draw a contact sheet.",
+    "inspect": "Check a shard folder (counts, CRCs), draw a contact sheet, write a dataset card (--card).",
+    "export": "Write a dataset's pairs as Parquet files for the Hugging Face Hub, with its card.",
     "fit": "Train a deblurring GAN on shards (needs: pip install 'blurgen[train]').",
     "score": "Score a model or the blurry input: PSNR, SSIM, ... (needs: pip install 'blurgen[train]').",
     "deblur": "Deblur photos with a trained model (needs: pip install 'blurgen[train]').",

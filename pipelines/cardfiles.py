@@ -91,7 +91,7 @@ def _write_atomic(path: str, data: bytes) -> None:
     FileSystems.rename([tmp], [path])
 
 
-def _card_files(out: str) -> list[str]:
+def card_files(out: str) -> list[str]:
     """Paths of the files in ``out/card/`` (hidden ones too, which a glob would miss)."""
     folder = FileSystems.join(out, CARD_DIR)
     if FileSystems.get_scheme(out) is None:
@@ -108,7 +108,7 @@ def write_card(out: str, readme: str, files: dict[str, bytes]) -> None:
             raise AssertionError(f"card file {name!r} is not content-addressed")
         _write_atomic(FileSystems.join(out, CARD_DIR, name), data)
     _write_atomic(FileSystems.join(out, README), readme.encode("utf-8"))
-    stale = [p for p in _card_files(out) if _OURS.match(p.replace("\\", "/").rsplit("/", 1)[-1])
+    stale = [p for p in card_files(out) if _OURS.match(p.replace("\\", "/").rsplit("/", 1)[-1])
              and p.replace("\\", "/").rsplit("/", 1)[-1] not in files]
     if stale:
         FileSystems.delete(stale)

@@ -1,4 +1,4 @@
-"""The ``blurgen synth``, ``blurgen pairs``, ``blurgen video`` and ``blurgen inspect`` commands.
+"""The ``blurgen synth``, ``blurgen pairs``, ``blurgen video``, ``blurgen inspect`` and ``blurgen export`` commands.
 
 blurgen's click group imports these lazily. Each forwards its arguments untouched to the same
 ``main(argv)`` as ``python -m pipelines.<module>``, whose parser knows the pipeline's own flags and
@@ -32,4 +32,7 @@ video = _forward("video", "Average windows of sharp video frames into blurred/sh
                  "(--src CLIPS --out DIR --frames N --stride S [--interpolate K] [Beam flags]); --help for all flags.",
                  "pipelines.video")
 inspect = _forward("inspect", "Check a dataset's shards against its metadata, verify every CRC "
-                   "(DIR [--deep] [--sheet sheet.png]); --help for all flags.", "pipelines.inspection")
+                   "(DIR [--deep] [--sheet sheet.png] [--card [--license ID]]); --help for all flags.",
+                   "pipelines.inspection")
+export = _forward("export", "Write a dataset's pairs as Parquet files that Hugging Face datasets loads, with the "
+                  "dataset card (DIR --to parquet OUT); --help for all flags.", "pipelines.export")

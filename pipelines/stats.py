@@ -106,6 +106,8 @@ def exposure_of(params: dict[str, Any]) -> str:
             return value
     if isinstance(params.get("frames"), int):
         return f"{params['frames']} frames averaged"
+    if "family" in kernel:  # a kernel drawn without a shutter time: linear motion, defocus
+        return f"none ({kernel['family']} kernel)"
     return NOT_RECORDED
 
 
