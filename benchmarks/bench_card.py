@@ -128,11 +128,12 @@ def peak_mib(argv: list[str]) -> float:
 
 
 def memory(sizes: list[int], work: pathlib.Path) -> None:
-    pairs = distinct_pairs()
+    # Linux keeps ru_maxrss across exec, so a child forked from a large parent would report the
+    # parent's size: the datasets are written by a child too, and this process stays small.
     print("| pairs | shards (MiB) | inspect --card peak RSS (MiB) | export peak RSS (MiB) |\n|---:|---:|---:|---:|")
     for n in sizes:
         data = work / f"data{n}"
-        write_dataset(data, n, pairs)
+        subprocess.run([sys.executable, __file__, "--write", str(data), "--pairs", str(n)], check=True)
         mb = sum(p.stat().st_size for p in data.glob("*.tfrecord-*")) / 2**20
         card = peak_mib(["-m", "pipelines.inspection", str(data), "--card"])
         out = peak_mib(["-m", "pipelines.export", str(data), "--to", "parquet", str(work / f"hf{n}")])
@@ -145,7 +146,11 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pairs", type=int, default=48)
     p.add_argument("--memory", default=None, help="comma-separated dataset sizes for the memory table")
+    p.add_argument("--write", default=None, help=argparse.SUPPRESS)  # the child that writes a dataset
     args = p.parse_args(argv)
+    if args.write:
+        write_dataset(pathlib.Path(args.write), args.pairs, distinct_pairs())
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-card-") as tmp:
         if args.memory:
             memory([int(n) for n in args.memory.split(",")], pathlib.Path(tmp))

@@ -120,8 +120,7 @@ def _write_split(staging: str, dataset: str, info: dict, split: dict, rows_per_g
     written = []
     for index, count in enumerate(plan):
         file = f"{name}-{index:05d}-of-{len(plan):05d}.parquet"
-        with open(os.path.join(staging, cardmeta.DATA_DIR, file), "wb") as sink, \
-                PartWriter(sink, rows_per_group) as writer:
+        with PartWriter(os.path.join(staging, cardmeta.DATA_DIR, file), rows_per_group) as writer:
             for _ in range(count):
                 ex = next(records, None)
                 if ex is None:

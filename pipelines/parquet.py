@@ -16,7 +16,7 @@ pyarrow is imported here only; :func:`require_pyarrow` names the extra to instal
 from __future__ import annotations
 
 import json
-from typing import Any, BinaryIO
+from typing import Any
 
 from pipelines import hubcolumns
 
@@ -58,9 +58,9 @@ def _writer_options() -> dict[str, Any]:
 
 
 class PartWriter:
-    """One Parquet file, written a row group at a time into the open binary file ``sink``."""
+    """One Parquet file, written a row group at a time to ``sink`` (a local path, or an open binary file)."""
 
-    def __init__(self, sink: BinaryIO, rows_per_group: int = ROWS_PER_GROUP, group_bytes: int = GROUP_BYTES):
+    def __init__(self, sink: Any, rows_per_group: int = ROWS_PER_GROUP, group_bytes: int = GROUP_BYTES):
         self.pa = require_pyarrow("blurgen export --to parquet")
         import pyarrow.parquet as pq
 

@@ -104,7 +104,7 @@ def test_usage_errors_come_before_tensorflow_loads():
     assert proc.returncode == 2 and "blurgen fit: error: argument --crop: expected an integer" in proc.stderr
 
 
-@pytest.mark.parametrize("command", ["synth", "pairs", "video", "inspect"])
+@pytest.mark.parametrize("command", ["synth", "pairs", "video", "inspect", "export"])
 def test_pipeline_help_prints_no_beam_import_warning(command):
     proc = _run(BLURGEN + [command, "--help"])
     assert proc.returncode == 0 and proc.stdout.startswith(f"usage: blurgen {command}")
