@@ -130,7 +130,7 @@ def histogram(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], wi
                 cv2.rectangle(plot.img, (a[0], b[1]), (max(b[0] - 1, a[0]), a[1]), colour, -1)
     entries = [(name, PALETTE[i % len(PALETTE)]) for i, (name, _, _) in enumerate(series)]
     for j, (name, vals) in enumerate(markers):
-        colour = PALETTE[(len(series) + j) % len(PALETTE)]
+        colour = PALETTE[(1 + j) % len(PALETTE)]  # fixed per row, with or without bars beside them
         y = plot.px(x0, -band * (j + 0.5) / rows)[1]
         for v in vals:
             x = plot.px(v + width / 2, 0)[0]
@@ -157,7 +157,8 @@ def bars(rows: Sequence[tuple[str, int]], title: str, unit: str = "pairs", width
         put(img, text, (label_w - 6 - text_width(text), y + 13), 0.4, INK)
         end = label_w + int(round(span * count / most))
         cv2.rectangle(img, (label_w, y), (max(end, label_w + 1), y + 17), PALETTE[i % len(PALETTE)], -1)
-        put(img, f"{count:,} {unit} ({100.0 * count / total:.1f} %)", (end + 6, y + 13), 0.4, GREY)
+        said = unit[:-1] if count == 1 and unit.endswith("s") else unit
+        put(img, f"{count:,} {said} ({100.0 * count / total:.1f} %)", (end + 6, y + 13), 0.4, GREY)
     if not rows:
         put(img, "nothing to count", (12, 62), 0.45, GREY)
     return img

@@ -52,8 +52,9 @@ def render(facts: CardFacts) -> str:
 
 
 def _intro(f: CardFacts) -> str:
-    pipeline = (f.manifest or {}).get("pipeline")
-    made = f" with blurgen `{pipeline}`: {_SOURCES[pipeline]}" if pipeline in _SOURCES else ""
+    pipeline = str((f.manifest or {}).get("pipeline", ""))
+    kind = pipeline.split("/")[0]  # "pairs/gopro": the pairs pipeline on GoPro's layout
+    made = f" with blurgen `{pipeline}`: {_SOURCES[kind]}" if kind in _SOURCES else ""
     return (f"# {f.name}: blurred/sharp pairs for motion deblurring\n\n"
             f"{f.stats.total:,} pairs of a blurred image and its pixel-aligned sharp original, for training and "
             f"evaluating motion-deblurring models, made{made or ' with blurgen'}.")

@@ -57,7 +57,7 @@ def _flag_words(action: argparse.Action, value: Any) -> list[str]:
 def command_of(manifest: dict[str, Any] | None) -> str | None:
     """``blurgen PIPELINE --flag value ...``: the flags of the recorded parameters that differ from
     the pipeline's defaults, in the parser's order; None for a pipeline this code does not know."""
-    pipeline = (manifest or {}).get("pipeline")
+    pipeline = str((manifest or {}).get("pipeline", "")).split("/")[0]  # "pairs/gopro": the pairs pipeline
     params = (manifest or {}).get("parameters") or {}
     if pipeline not in _PARSERS:
         return None
