@@ -125,24 +125,17 @@ def _picture(f: CardFacts, picture: str) -> str:
 
 
 def _statistics(f: CardFacts) -> str:
-    s = f.stats
-    e = s.extent_summary()
+    numbers = f" The numbers behind the pictures are in `card/{f.statistics_file}`." if f.statistics_file else ""
+    return (f"## Statistics\n\nComputed from every pair of every split, the shards read once.{numbers}\n\n"
+            + "\n\n".join((_extent_section(f), _shares_section(f), _noise_section(f), _strength_section(f),
+                             _sizes_section(f))))
+
+
+def _extent_section(f: CardFacts) -> str:
+    e = f.stats.extent_summary()
     extent = (f"{e['count']:,} kernels: median {e['p50']} px, 10th percentile {e['p10']}, 90th {e['p90']}, "
               f"largest {e['max']}." if e["count"] else "The pairs have no kernels (real pairs or video).")
-    said = {"parameters": "from parameters", "estimated": "estimated"}
-    noise = "; ".join(f"{h.n:,} pairs {said.get(how, how)}, median {h.quantile(0.5):.2f} levels"
-                      for how, h in s.noise.items() if h.n)
-    psnr = s.psnr.summary()
-    strength = (f"median {psnr['p50']:.1f} dB, 10th percentile {psnr['p10']:.1f}, 90th {psnr['p90']:.1f}"
-                if psnr["count"] else "no pair whose images differ")
-    sizes = (f"widths {min(s.widths)} to {max(s.widths)} px, heights {min(s.heights)} to {max(s.heights)} px, "
-             f"{len(s.sizes):,} distinct sizes" if s.widths else "no pairs")
-    numbers = f" The numbers behind the pictures are in `card/{f.statistics_file}`." if f.statistics_file else ""
-    return f"""## Statistics
-
-Computed from every pair of every split, the shards read once.{numbers}
-
-### Blur size against recorded camera shake
+    return f"""### Blur size against recorded camera shake
 
 {_picture(f, pics.KERNEL_EXTENT)}
 
@@ -150,36 +143,49 @@ The extent of a kernel is the side of the box around its values above {EXTENT_LE
 The triangles are the extents of kernels recorded from real camera shake (numbers that blurgen ships,
 measured once on the published kernels):
 
-{_percentiles(s)}
+{_percentiles(f.stats)}"""
 
-### Kernel families and exposure
+
+def _shares_section(f: CardFacts) -> str:
+    return f"""### Kernel families and exposure
 
 {_picture(f, pics.FAMILIES)}
 
 {_picture(f, pics.EXPOSURES)}
 
 Exposure is the fraction of the camera's shake path a kernel integrates (synthetic blur), or the
-number of frames averaged (video); "not recorded" where the pairs do not say.
+number of frames averaged (video); "not recorded" where the pairs do not say."""
 
-### Noise
+
+def _noise_section(f: CardFacts) -> str:
+    said = {"parameters": "from parameters", "estimated": "estimated"}
+    noise = "; ".join(f"{h.n:,} pairs {said.get(how, how)}, median {h.quantile(0.5):.2f} levels"
+                      for how, h in f.stats.noise.items() if h.n)
+    return f"""### Noise
 
 {_picture(f, pics.NOISE)}
 
 Standard deviation in 8-bit levels: at stored mid-grey (128) from the camera parameters stored with
-each pair, else estimated from the blurred image (Immerkaer 1996; texture raises the estimate). {noise or "No values"}.
+each pair, else estimated from the blurred image (Immerkaer 1996; texture raises the estimate). {noise or "No values"}."""
 
-### Blur strength
+
+def _strength_section(f: CardFacts) -> str:
+    psnr = f.stats.psnr.summary()
+    strength = (f"median {psnr['p50']:.1f} dB, 10th percentile {psnr['p10']:.1f}, 90th {psnr['p90']:.1f}"
+                if psnr["count"] else "no pair whose images differ")
+    return f"""### Blur strength
 
 {_picture(f, pics.STRENGTH)}
 
 PSNR of each blurred image against its sharp image (peak 255, all channels): {strength}; lower
-means stronger blur. Pairs whose two images are identical: {s.identical:,}.
+means stronger blur. Pairs whose two images are identical: {f.stats.identical:,}."""
 
-### Image sizes
 
-{_picture(f, pics.SIZES)}
-
-{sizes}."""
+def _sizes_section(f: CardFacts) -> str:
+    s = f.stats
+    sizes = (f"Widths {min(s.widths)} to {max(s.widths)} px, heights {min(s.heights)} to {max(s.heights)} px, "
+             f"{len(s.sizes):,} distinct sizes." if s.widths else "No pairs.")
+    return f"### Image sizes\n\n{_picture(f, pics.SIZES)}\n\n{sizes}"
 
 
 def _columns() -> str:
