@@ -23,10 +23,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
@@ -35,6 +35,8 @@ from blurgen import degrade_with_params, schema  # noqa: E402
 from blurgen.images import decode_image, encode_png, read_image  # noqa: E402
 from pipelines import export, inspection, metadata, records  # noqa: E402
 from pipelines.examples import Pair, decode_example, encode_example  # noqa: E402
+
+from _timing import median_seconds, paired_ratio  # noqa: E402
 
 
 def distinct_pairs() -> list[Pair]:
@@ -79,13 +81,7 @@ def floor_copy(out: pathlib.Path, target: pathlib.Path) -> None:
                 f.write(ex[schema.SHARP])
 
 
-def timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
-def speed(count: int, work: pathlib.Path) -> None:
+def speed(count: int, work: pathlib.Path, repeats: int) -> None:
     data = work / "data"
     write_dataset(data, count, distinct_pairs())
     quiet = open(os.devnull, "w")  # noqa: SIM115 - the commands' own lines are not figures
@@ -106,18 +102,30 @@ def speed(count: int, work: pathlib.Path) -> None:
         shutil.rmtree(work / name, ignore_errors=True)
         run(export.main, [str(data), "--to", "parquet", str(work / name)])
 
-    rows = [("floor: read records, decode both PNGs", timed(lambda: floor_decode(data))),
-            ("inspect (checksums only)", timed(lambda: run(inspection.main, [str(data)]))),
-            ("inspect --card (checksums and statistics)", timed(card)),
-            ("floor: read records, write their image bytes", timed(lambda: floor_copy(data, work / "copy.bin"))),
-            ("export --to parquet, card copied", timed(lambda: exported("hf")))]
-    shutil.rmtree(data / "card")
-    (data / "README.md").unlink()
-    rows.append(("export --to parquet, card made", timed(lambda: exported("hf2"))))
+    def made():
+        shutil.rmtree(data / "card", ignore_errors=True)
+        (data / "README.md").unlink(missing_ok=True)
+        exported("hf2")
+
+    def copied():
+        if not (data / "README.md").exists():  # a README to copy: the export then decodes nothing
+            (data / "README.md").write_text("# notes of one's own\n")
+        exported("hf")
+
+    # Each step alternates with its floor, so a busy machine's slow spells land on both.
+    pairs = [("inspect --card (checksums and statistics)", card, "read records, decode both PNGs",
+              lambda: floor_decode(data)),
+             ("export --to parquet, card made", made, "read records, decode both PNGs", lambda: floor_decode(data)),
+             ("export --to parquet, card copied", copied, "read records, write their image bytes",
+              lambda: floor_copy(data, work / "copy.bin"))]
     mb = sum(p.stat().st_size for p in data.glob("*.tfrecord-*")) / 2**20
-    print(f"{count} pairs of 1280x720 ({mb:.0f} MiB of shards)\n\n| step | s | ms per pair |\n|---|---:|---:|")
-    for name, seconds in rows:
-        print(f"| {name} | {seconds:.2f} | {1000 * seconds / count:.0f} |")
+    print(f"{count} pairs of 1280x720 ({mb:.0f} MiB of shards), median of {repeats} alternated runs\n")
+    print("| step | ms per pair | floor | floor ms per pair | ratio |\n|---|---:|---|---:|---:|")
+    for name, fn, floor_name, floor in pairs:
+        t, base, ratio = paired_ratio(fn, floor, repeats)
+        print(f"| {name} | {1000 * t / count:.0f} | {floor_name} | {1000 * base / count:.0f} | {ratio:.2f} |")
+    plain = median_seconds(lambda: run(inspection.main, [str(data)]), repeats)
+    print(f"\nplain inspect (checksums only): {1000 * plain / count:.1f} ms per pair")
 
 
 def peak_mib(argv: list[str]) -> float:
@@ -145,6 +153,7 @@ def memory(sizes: list[int], work: pathlib.Path) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--pairs", type=int, default=48)
+    p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--memory", default=None, help="comma-separated dataset sizes for the memory table")
     p.add_argument("--write", default=None, help=argparse.SUPPRESS)  # the child that writes a dataset
     args = p.parse_args(argv)
@@ -155,7 +164,7 @@ def main(argv=None) -> int:
         if args.memory:
             memory([int(n) for n in args.memory.split(",")], pathlib.Path(tmp))
         else:
-            speed(args.pairs, pathlib.Path(tmp))
+            speed(args.pairs, pathlib.Path(tmp), args.repeats)
     return 0
 
 

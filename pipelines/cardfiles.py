@@ -92,10 +92,11 @@ def _write_atomic(path: str, data: bytes) -> None:
 
 
 def card_files(out: str) -> list[str]:
-    """Paths of the files in ``out/card/`` (hidden ones too, which a glob would miss)."""
+    """Paths of the files directly in ``out/card/`` (hidden ones too, which a glob would miss)."""
     folder = FileSystems.join(out, CARD_DIR)
     if FileSystems.get_scheme(out) is None:
-        return [os.path.join(folder, n) for n in sorted(os.listdir(folder))] if os.path.isdir(folder) else []
+        names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+        return [os.path.join(folder, n) for n in names if os.path.isfile(os.path.join(folder, n))]
     return [m.path for m in FileSystems.match([FileSystems.join(folder, "*")])[0].metadata_list]
 
 
