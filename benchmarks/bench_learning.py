@@ -2,7 +2,9 @@
 
     python benchmarks/bench_learning.py                    # make learn: everything, about 30 minutes on 2 cores
     python benchmarks/bench_learning.py --preset smoke     # another preset, same data and sets
-    python benchmarks/bench_learning.py --fit-args "--epochs 10"   # extra flags for training.fit
+    python benchmarks/bench_learning.py --fit-args "--seed 1"   # extra flags for training.fit
+    python benchmarks/bench_learning.py --src photos/      # your own training photos instead
+    python benchmarks/bench_learning.py --photo-subset 2/2 --fit-args "--seed 3" --name cpu-b-s3   # half the photos
 
 Steps (each skipped when its output is already in ``--work``; ``--fresh`` starts over):
 
@@ -10,13 +12,12 @@ Steps (each skipped when its output is already in ``--work``; ``--fresh`` starts
    none of them blurgen's samples nor in ``../shared``; 32 for training, 8 held out.
 2. Training data: ``blurgen synth`` with the project's default degradation, 8 blurred versions
    of each training photo, 4 aligned 256 px patches of each, a tenth of the photos (by the
-   pipeline's stable hash) in a validation split for the learning curve.
-3. Test sets, never trained on: (a) the 8 held-out photos blurred with DeblurGAN's own kernels
-   (60 px paths, exposures 1/10, 1/2, 1), 3 versions each, whole images; (b) Levin et al.'s 32
-   blurred images with their sharp originals; (c) Koehler et al.'s 16 real camera-shake photos
-   with the sharp frame of each scene (both from ``../shared/data/real-blur``; skipped without it).
+   pipeline's stable hash) in a validation split.
+3. The test sets of :mod:`realsets`, never trained on: held-out photos with blurgen's default
+   blur, Levin et al.'s and Koehler et al.'s real blur, and held-out photos with Lai et al.'s
+   large recorded kernels.
 4. ``python -m training.fit --preset cpu`` (or ``--preset``) on the training data, timed.
-5. ``python -m training.score`` of the model and of the blurry input on each set (PSNR, SSIM).
+5. ``python -m training.score`` of the model and of the blurry input on each set.
 6. The table, and ``learning-curve.png``: PSNR of the fixed validation crops against the step,
    beside the blurry input's PSNR on the same crops.
 """
@@ -24,98 +25,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
 import shlex
 import shutil
-import subprocess
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+import realsets  # sets up sys.path
 
 import cv2  # noqa: E402
-
-import learning_photos  # noqa: E402
-
-REAL = ROOT.parent / "shared" / "data" / "real-blur"
-DEBLURGAN_KERNELS = ["--max-length", "60", "--canvas", "64", "--exposures", "0.1,0.5,1"]
-SETS = {"a": "held-out photos, DeblurGAN's kernels", "b": "Levin et al. (recorded shake)",
-        "c": "Koehler et al. (real shake)"}
-
-
-def run(cmd: list[str], log: pathlib.Path) -> None:
-    """Run a command, its output to ``log``; stop with its last lines if it fails."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
-    with open(log, "a") as f:
-        f.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
-        f.flush()
-        code = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT).returncode
-    if code:
-        tail = "".join(open(log).readlines()[-15:])
-        raise SystemExit(f"failed ({code}): {' '.join(cmd)}\n{tail}")
-
-
-def blurgen_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "blurgen.cli", *args]
-
-
-def pair_folders(dest: pathlib.Path, pairs: list[tuple[pathlib.Path, pathlib.Path, str]]) -> None:
-    """``dest/blurred/NAME`` and ``dest/sharp/NAME`` (copies) for ``pairs`` of (blurred, sharp, NAME)."""
-    for side in ("blurred", "sharp"):
-        (dest / side).mkdir(parents=True, exist_ok=True)
-    for blurred, sharp, name in pairs:
-        shutil.copyfile(blurred, dest / "blurred" / name)
-        shutil.copyfile(sharp, dest / "sharp" / name)
-
-
-def real_sets(work: pathlib.Path) -> dict[str, pathlib.Path]:
-    """Folders of Levin's and Koehler's pairs, laid out for ``blurgen pairs --layout folders``."""
-    if not REAL.is_dir():
-        return {}
-    out = {}
-    levin = work / "real" / "levin"
-    if not levin.exists():
-        pair_folders(levin, [(p, REAL / "levin" / (p.name.split("_ker")[0] + ".png"), p.name)
-                             for p in sorted((REAL / "levin" / "blurred").glob("im_*_ker_*.png"))])
-    out["b"] = levin
-    koehler = work / "real" / "koehler"
-    if not koehler.exists():
-        pair_folders(koehler, [(p, REAL / "koehler" / f"GroundTruth{p.stem[6]}.jpg", p.name)
-                               for p in sorted((REAL / "koehler").glob("Blurry*_*.jpg"))])
-    out["c"] = koehler
-    return out
-
-
-def build_data(work: pathlib.Path, log: pathlib.Path) -> dict[str, str]:
-    """Shards for training and for each test set; returns the globs by name."""
-    train_photos, held = learning_photos.prepare(work / "photos")
-    globs = {"train": str(work / "data" / "train" / "*-train.tfrecord-*"),
-             "val": str(work / "data" / "train" / "*-test.tfrecord-*"),
-             "a": str(work / "data" / "a" / "*.tfrecord-*")}
-    if not (work / "data" / "train" / "manifest.json").exists():
-        run(blurgen_cmd("synth", "--src", str(train_photos), "--out", str(work / "data" / "train"), "--variants", "8",
-                        "--patch", "256", "--patches-per-image", "4", "--test-fraction", "0.1", "--seed", "1",
-                        "--overwrite"), log)
-    if not (work / "data" / "a" / "manifest.json").exists():
-        run(blurgen_cmd("synth", "--src", str(held), "--out", str(work / "data" / "a"), "--variants", "3",
-                        "--test-fraction", "1", "--seed", "2", "--overwrite", *DEBLURGAN_KERNELS), log)
-    for name, folder in real_sets(work).items():
-        out = work / "data" / name
-        if not (out / "manifest.json").exists():
-            run(blurgen_cmd("pairs", "--layout", "folders", "--blurred", str(folder / "blurred"), "--sharp",
-                            str(folder / "sharp"), "--out", str(out), "--overwrite"), log)
-        globs[name] = str(out / "*.tfrecord-*")
-    return globs
-
-
-def score(model: str, data: str, out: pathlib.Path, log: pathlib.Path) -> dict:
-    if not out.exists():
-        run([sys.executable, "-m", "training.score", "--model", model, "--data", data, "--out", str(out),
-             "--metrics", "psnr,ssim"], log)
-    return json.loads(out.read_text())["mean"]
 
 
 def curve(run_dir: pathlib.Path, out: pathlib.Path, title: str) -> list[dict]:
@@ -129,12 +47,28 @@ def curve(run_dir: pathlib.Path, out: pathlib.Path, title: str) -> list[dict]:
     return rows
 
 
+def table(sets: dict[str, dict]) -> str:
+    lines = ["| set | images | blurry PSNR / SSIM | restored PSNR / SSIM | gain (dB) | images that gain "
+             "| brightness shift (mean, largest) |", "|---|---|---|---|---|---|---|"]
+    for name, v in sets.items():
+        lines.append(f"| {name}: {realsets.SETS[name]} | {v['count']} | {v['blurry_psnr']:.2f} / {v['blurry_ssim']:.3f} "
+                     f"| {v['restored_psnr']:.2f} / {v['restored_ssim']:.3f} | **{v['psnr_gain']:+.2f}** "
+                     f"| {v['gaining']} of {v['count']} (median {v['median_gain']:+.2f}) "
+                     f"| {v['shift']:+.2f}, {v['shift_abs_max']:.2f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--work", default="learn-out", help="working folder (default: %(default)s)")
     p.add_argument("--preset", default="cpu")
     p.add_argument("--name", default=None, help="run name (default: the preset's)")
     p.add_argument("--fit-args", default="", help="more flags for python -m training.fit")
+    p.add_argument("--synth-args", default="", help="more flags for the training data's blurgen synth")
+    p.add_argument("--src", type=pathlib.Path, default=None,
+                   help="train on the photos in this folder instead of the benchmark's own")
+    p.add_argument("--photo-subset", default=None, metavar="K/N",
+                   help="train on the K-th of N disjoint shares of the training photos (every N-th by name)")
     p.add_argument("--fresh", action="store_true", help="delete this run's folder first")
     args = p.parse_args(argv)
     work = pathlib.Path(args.work).resolve()
@@ -145,37 +79,30 @@ def main(argv=None) -> int:
     if args.fresh:
         shutil.rmtree(run_dir, ignore_errors=True)
     t0 = time.monotonic()
-    globs = build_data(work, log)
+    src = args.src
+    if args.photo_subset:
+        src = realsets.photo_subset(args.src or realsets.photos(work)[0], args.photo_subset, work)
+    data = realsets.training_data(work, shlex.split(args.synth_args), 8, log, src)
+    sets = realsets.test_sets(work, log)
     print(f"data ready in {time.monotonic() - t0:.0f} s ({log})", flush=True)
-
-    timing = run_dir / "fit-seconds.txt"
-    if not (run_dir / "generator.keras").exists():
-        t = time.monotonic()
-        run([sys.executable, "-m", "training.fit", "--preset", args.preset, "--train", globs["train"],
-             "--val", globs["val"], "--out", str(run_dir), "--verbose", "0", *shlex.split(args.fit_args)], log)
-        timing.write_text(f"{time.monotonic() - t:.1f}\n")
-    minutes = float(timing.read_text()) / 60 if timing.exists() else float("nan")
+    minutes = realsets.fit(run_dir, args.preset, data, shlex.split(args.fit_args), log)
 
     print(f"\n{name}: trained {minutes:.1f} min (python -m training.fit --preset {args.preset} {args.fit_args})")
-    print("| set | images | blurry PSNR / SSIM | restored PSNR / SSIM | gain (dB) |")
-    print("|---|---|---|---|---|")
-    results = {}
-    for key, title in SETS.items():
-        if key not in globs:
-            print(f"| ({key}) {title} | skipped: {REAL} is absent | | | |")
-            continue
-        mean = score(str(run_dir), globs[key], run_dir / f"score-{key}.json", log)
-        count = json.loads((run_dir / f"score-{key}.json").read_text())["count"]
-        b, r = mean["blurry"], mean["restored"]
-        results[key] = {"count": count, "blurry": b, "restored": r}
-        print(f"| ({key}) {title} | {count} | {b['psnr']:.2f} / {b['ssim']:.3f} | {r['psnr']:.2f} / {r['ssim']:.3f} "
-              f"| {r['psnr'] - b['psnr']:+.2f} |")
+    results = {s: realsets.summary(realsets.score(str(run_dir), g, run_dir / f"score-{s}.json", log))
+               for s, g in sets.items()}
+    print(table(results))
+    missing = [s for s in realsets.SETS if s not in results]
+    if missing:
+        print(f"(skipped: {', '.join(missing)}; {realsets.REAL} is absent)")
     rows = curve(run_dir, run_dir / "learning-curve.png", f"{name}: PSNR of the validation crops")
     if rows:
-        val = [r.get("val_psnr", float("nan")) for r in rows]
         print("\nvalidation crops, PSNR against step: "
-              + ", ".join(f"{int(r['step'])}: {v:.2f}" for r, v in zip(rows, val))
+              + ", ".join(f"{int(r['step'])}: {r.get('val_psnr', float('nan')):.2f}" for r in rows)
               + f" (the blurred crops: {rows[-1].get('val_identity_psnr', float('nan')):.2f})")
+    summary = json.loads((run_dir / "fit-summary.json").read_text())
+    if summary.get("best"):
+        print(f"exported: the best generator, step {summary['best']['step']} "
+              f"({summary['best']['val_psnr']:.2f} dB on the validation crops)")
     (run_dir / "bench-learning.json").write_text(json.dumps({"minutes": minutes, "sets": results}, indent=2))
     print(f"\ncurve: {run_dir / 'learning-curve.png'}; reports: {run_dir}/score-*.json")
     return 0

@@ -9,6 +9,9 @@ import posixpath
 import sys
 import time
 
+import json
+import math
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -136,6 +139,72 @@ class HealthCheck(keras.callbacks.Callback):
         if self.epochs_seen >= self.GRACE_EPOCHS and content >= identity:
             log.warning("step %d: the restored images' content loss (%.5g) is no lower than the blurred input's "
                         "own (%.5g): the generator has not learnt to deblur", self.model.step, content, identity)
+
+
+class BestGenerator(keras.callbacks.Callback):
+    """Keeps the generator of the best validation PSNR so far: its weights in ``{out}/best.npz``
+    and its step and score in ``{out}/best.json`` (both rewritten, atomically, whenever a
+    validation beats the best), so that the run's exported model is the best one rather than the
+    last, and a resumed run goes on comparing with it. Adds ``best_val_psnr`` to the epoch's logs."""
+
+    WEIGHTS, INFO = "best.npz", "best.json"
+
+    def __init__(self, out: str):
+        super().__init__()
+        self.weights_path = posixpath.join(out, self.WEIGHTS)
+        self.info_path = posixpath.join(out, self.INFO)
+        self.best: dict | None = None
+        if tf.io.gfile.exists(self.info_path) and tf.io.gfile.exists(self.weights_path):
+            with tf.io.gfile.GFile(self.info_path) as f:
+                self.best = json.load(f)
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get("val_psnr")
+        if value is None or not math.isfinite(float(value)):
+            return
+        if self.best is None or float(value) > self.best["val_psnr"]:
+            checkpoint.save_weights([np.asarray(w) for w in self.model.generator.get_weights()], self.weights_path)
+            self.best = {"step": self.model.step, "val_psnr": float(value)}
+            curves.write_atomic(self.info_path, json.dumps(self.best).encode("utf-8"))
+        logs["best_val_psnr"] = self.best["val_psnr"]
+
+
+class CollapseGuard(keras.callbacks.Callback):
+    """Stops training that has broken down, and says why in :attr:`reason` (None while it has not).
+
+    Two signs: a loss that is no longer a finite number (checked every step), and the restored
+    validation crops staying more than ``margin_db`` dB below the blurred crops' own PSNR
+    (``identity_psnr``) for ``patience`` validations in a row: the generator then makes images
+    worse than it was given (a collapsed GAN outputs a flat colour or noise), and more steps rarely
+    bring it back. ``margin_db`` 0 switches the second check off.
+    """
+
+    def __init__(self, identity_psnr: float | None, margin_db: float, patience: int):
+        super().__init__()
+        self.identity, self.margin, self.patience = identity_psnr, margin_db, patience
+        self.below = 0
+        self.reason: str | None = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            value = float(value)
+            if not math.isfinite(value):
+                self.reason = f"the training loss {name} became {value} at step {self.model.step}"
+                self.model.stop_training = True
+                return
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get("val_psnr")
+        if self.identity is None or self.margin <= 0 or value is None:
+            return
+        value = float(value)
+        worse = not math.isfinite(value) or value < self.identity - self.margin
+        self.below = self.below + 1 if worse else 0
+        if self.below >= self.patience:
+            self.reason = (f"the restored validation crops have scored below the blurred input's own "
+                           f"{self.identity:.2f} dB by more than {self.margin:g} dB for {self.below} validations "
+                           f"in a row (now {value:.2f} dB at step {self.model.step})")
+            self.model.stop_training = True
 
 
 class EpochFiles(keras.callbacks.Callback):

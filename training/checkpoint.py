@@ -89,3 +89,20 @@ def restore(model, path: str) -> int:
                 raise ValueError(f"{path}: {v.path} has shape {value.shape}, the model {tuple(v.shape)}")
             v.assign(value)
     return model.step
+
+
+def save_weights(weights: list[np.ndarray], path: str) -> None:
+    """Write a list of arrays (a network's weights, in its own order) to one ``.npz``, atomically."""
+    buf = io.BytesIO()
+    np.savez(buf, **{f"w{i:04d}": w for i, w in enumerate(weights)})
+    tmp = path + ".tmp"
+    with tf.io.gfile.GFile(tmp, "wb") as f:
+        f.write(buf.getvalue())
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def load_weights(path: str) -> list[np.ndarray]:
+    """The arrays :func:`save_weights` wrote, in their order."""
+    with tf.io.gfile.GFile(path, "rb") as f:
+        data = np.load(io.BytesIO(f.read()))
+        return [data[k] for k in sorted(data.files)]

@@ -52,6 +52,9 @@ class TrainConfig:
                               "(DeblurGAN's) or zero")
     gen_zero_init_output: bool = _field(False, "start the generator's last convolution at zero, so that with the "
                                         "global skip the untrained generator is the identity")
+    clip_in_training: bool = _field(True, "clip the generator's output to [-1, 1] in training too (DeblurGAN's); "
+                                    "false clips only when restoring, so that the losses can pull outputs that ran "
+                                    "past the range back")
     init: str = _field("normal", "initial convolution weights of generator and critic: normal is "
                        "N(0, --init-std), he is He-normal, glorot is Keras' default")
     init_std: float = _field(0.02, "standard deviation of --init normal (DeblurGAN: 0.02)")
@@ -90,6 +93,13 @@ class TrainConfig:
     crop: int = _field(256, "side of the square training crops in px, a multiple of 4")
     shuffle_buffer: int = _field(256, "examples in the shuffle buffer")
     ignore_errors: bool = _field(False, "skip and count corrupt records instead of stopping")
+    val_fraction: float = _field(0.05, "without --val: the share of the training pairs held out for validation "
+                                 "(by a stable hash of their photo, so no photo is on both sides), which chooses "
+                                 "the best generator and watches for collapse; 0 keeps none")
+    collapse_db: float = _field(2.0, "stop training when the restored validation crops score this many dB below "
+                                "the blurred crops for --collapse-patience validations in a row; 0 never stops")
+    collapse_patience: int = _field(3, "validations in a row below the blurred input (--collapse-db) that stop "
+                                    "training")
     # Run
     epochs: int = _field(300, "epochs to train (a resumed run may raise it to go on)")
     steps_per_epoch: int = _field(1000, "generator steps per epoch")
@@ -110,7 +120,12 @@ class TrainConfig:
         if self.crop <= 0 or self.crop % 4:
             raise ValueError(f"{_setting('crop')} must be a positive multiple of 4 (the generator downsamples by 4), "
                              f"got {self.crop}")
-        for name in ("batch", "epochs", "steps_per_epoch", "checkpoint_every", "critic_steps", "gen_filters"):
+        if not 0.0 <= self.val_fraction <= 0.5:
+            raise ValueError(f"{_setting('val_fraction')} must be 0 to 0.5, got {self.val_fraction}")
+        if not self.collapse_db >= 0:
+            raise ValueError(f"{_setting('collapse_db')} must be 0 or more, got {self.collapse_db}")
+        for name in ("batch", "epochs", "steps_per_epoch", "checkpoint_every", "critic_steps", "gen_filters",
+                     "collapse_patience"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{_setting(name)} must be at least 1, got {getattr(self, name)}")
         if not 0.0 <= self.gen_dropout < 1.0:

@@ -247,16 +247,53 @@ def corrupt_shard_error(files: Sequence[str], exc: Exception) -> CorruptShardErr
                              "or pass --ignore-errors to skip the rest of a broken shard")
 
 
+# Hold-out buckets: a record belongs to the validation part when its hash bucket is below
+# fraction x HOLDOUT_BUCKETS.
+HOLDOUT_BUCKETS = 1_000_000
+HOLDOUT_BY = ("source", "key")
+
+
+def holdout_mask(keys: tf.Tensor, fraction: float, by: str = "source") -> tf.Tensor:
+    """Whether each pair (by its ``key``, string tensor of any shape) belongs to the held-out part.
+
+    ``by="source"`` hashes the part of the key before ``#`` (the photo: every variant and patch of
+    one photo falls on the same side), ``"key"`` the whole key (each pair on its own). The hash is
+    TensorFlow's FarmHash fingerprint, the same on every machine and run, so the split is fixed by
+    the keys alone and a record never changes side when others are added.
+    """
+    if by not in HOLDOUT_BY:
+        raise ValueError(f"holdout by must be one of {HOLDOUT_BY}, got {by!r}")
+    names = tf.strings.regex_replace(keys, "#.*$", "") if by == "source" else keys
+    buckets = tf.strings.to_hash_bucket_fast(names, HOLDOUT_BUCKETS)
+    return buckets < int(round(fraction * HOLDOUT_BUCKETS))
+
+
+def holdout_filter(fraction: float, by: str, held: bool):
+    """A ``tf.data`` predicate on serialized records: true for the pairs in the held-out part
+    (``held``) or for the others (:func:`holdout_mask`); parses only the key."""
+    key_spec = {schema.KEY: FEATURE_SPEC[schema.KEY]}
+
+    def keep(record):
+        key = tf.io.parse_single_example(record, key_spec)[schema.KEY]
+        return tf.equal(holdout_mask(key, fraction, by), held)
+    return keep
+
+
 def train_dataset(patterns: str | Sequence[str], batch: int, crop: int, shuffle_buffer: int = 256,
-                  seed: int = 0, ignore_errors: bool = False, repeat: bool = True) -> tf.data.Dataset:
+                  seed: int = 0, ignore_errors: bool = False, repeat: bool = True,
+                  holdout: tuple[float, str, bool] | None = None) -> tf.data.Dataset:
     """Endless batches of ``(blurred, sharp)``, each ``[batch, crop, crop, 3]`` float32 in [-1, 1].
 
     Shards are read in parallel (interleave), records shuffled, then parsed and decoded in
     parallel; each pair gets one random crop and flip shared by both images.
+    ``holdout=(fraction, by, held)`` keeps only the pairs of the held-out part (``held`` true) or
+    only the others (:func:`holdout_mask`), before anything is decoded.
     """
     files = list_shards(patterns)
     check_schema(files)
     ds = _records(files, shuffle=True, ignore_errors=ignore_errors, seed=seed)
+    if holdout is not None:
+        ds = ds.filter(holdout_filter(*holdout))
     # Shuffle serialized records (small) before decoding (large), and before repeat so that
     # every epoch boundary still mixes.
     ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)

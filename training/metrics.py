@@ -85,3 +85,16 @@ def ssim(reference: np.ndarray, test: np.ndarray) -> float:
     if m.shape[0] <= 2 * pad or m.shape[1] <= 2 * pad:
         raise ValueError(f"images of {m.shape[0]}x{m.shape[1]} px are too small for SSIM's 11x11 window")
     return float(np.mean(m[pad:-pad, pad:-pad].mean(axis=(0, 1))))
+
+
+def brightness(reference: np.ndarray, test: np.ndarray) -> float:
+    """Mean of ``test`` minus mean of ``reference``, in grey levels (0..255, all pixels and channels).
+
+    Not a quality score but a check: scored for the restored and for the blurry image against the
+    same sharp image, the difference of the two is the model's own brightness shift (how much it
+    darkens or brightens what it restores); a deblurring model should move it by a fraction of a
+    level at most, since a normalised blur keeps the mean of the image it blurs.
+    """
+    a, b = _pair(reference, test)
+    return float(b.mean() - a.mean())
+

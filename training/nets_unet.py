@@ -121,5 +121,5 @@ def unet_generator(cfg: TrainConfig) -> keras.Model:
     x = CropLike(name="crop")([x, inp])
     x = layers.Add(dtype="float32", name="global_skip")([layers.Activation("linear", dtype="float32", name="residual_f32")(x),
                                                           layers.Activation("linear", dtype="float32", name="input_f32")(inp)])
-    out = ClipToRange(dtype="float32", name="restored")(x)
+    out = ClipToRange(dtype="float32", name="restored", in_training=cfg.clip_in_training)(x)
     return keras.Model(inp, out, name="unet_generator")

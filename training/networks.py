@@ -62,13 +62,21 @@ def build_critic(cfg: TrainConfig) -> keras.Model:
 
 @keras.saving.register_keras_serializable(package="blurgen")
 class ClipToRange(layers.Layer):
-    """Clips to [low, high]: the generator's output after its global skip stays a valid image."""
+    """Clips to [low, high]: the generator's output after its global skip stays a valid image.
 
-    def __init__(self, low: float = -1.0, high: float = 1.0, **kwargs):
+    ``in_training=False`` clips only outside training: a clipped value has no gradient, so a
+    generator whose outputs have all run past the range (a collapse to white or black) gets none
+    from any loss and cannot come back; unclipped in training, the content losses pull such
+    outputs back into the range. Restoring and validating always clip.
+    """
+
+    def __init__(self, low: float = -1.0, high: float = 1.0, in_training: bool = True, **kwargs):
         super().__init__(**kwargs)
-        self.low, self.high = float(low), float(high)
+        self.low, self.high, self.in_training = float(low), float(high), bool(in_training)
 
-    def call(self, x):
+    def call(self, x, training=None):
+        if training and not self.in_training:
+            return x
         return keras.ops.clip(x, self.low, self.high)
 
     def compute_output_shape(self, shape):
@@ -76,7 +84,7 @@ class ClipToRange(layers.Layer):
         return shape
 
     def get_config(self):
-        return {**super().get_config(), "low": self.low, "high": self.high}
+        return {**super().get_config(), "low": self.low, "high": self.high, "in_training": self.in_training}
 
 
 # Registered under the package name it was first saved with (the li2024 generator's module), so
@@ -254,7 +262,7 @@ def resnet_generator(cfg: TrainConfig) -> keras.Model:
     x = layers.Conv2D(3, 7, padding="valid", kernel_initializer=init, dtype="float32", name="tail_conv")(x)
     x = layers.Activation("tanh", dtype="float32", name="tail_tanh")(x)
     x = layers.Add(dtype="float32", name="global_skip")([x, layers.Activation("linear", dtype="float32", name="input_f32")(inp)])
-    out = ClipToRange(dtype="float32", name="restored")(x)
+    out = ClipToRange(dtype="float32", name="restored", in_training=cfg.clip_in_training)(x)
     return keras.Model(inp, out, name="resnet_generator")
 
 

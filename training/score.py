@@ -55,7 +55,7 @@ def _lpips_needs_weights(sharp: np.ndarray, test: np.ndarray) -> float:
 
 METRICS: dict[str, MetricFn] = {"psnr": metrics.psnr, "ssim": metrics.ssim, "ms_ssim": _extra_metric("ms_ssim"),
                                 "vifp": _extra_metric("vifp"), "fsim": _extra_metric("fsim"),
-                                "lpips": _lpips_needs_weights}
+                                "lpips": _lpips_needs_weights, "brightness": metrics.brightness}
 DEFAULT_METRICS = ("psnr", "ssim", "ms_ssim")
 
 

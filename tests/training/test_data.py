@@ -221,3 +221,20 @@ def test_training_batches_take_the_blurred_image_as_input_and_the_sharp_as_targe
     where = _locate(crop_b, blurred)
     assert _locate(crop_s, sharp) == where
     assert not np.array_equal(crop_b, crop_s)
+
+
+def test_the_holdout_split_is_fixed_by_the_keys_keeps_a_photo_on_one_side_and_partitions_the_pairs(train_glob):
+    keys = tf.constant([f"photos/p{i}.jpg#v{v}p{p}" for i in range(400) for v in range(2) for p in range(2)])
+    by_source = data.holdout_mask(keys, 0.25, "source").numpy().reshape(400, 4)
+    # Every variant and patch of one photo falls on the same side; about a quarter of the photos are held out.
+    assert (by_source == by_source[:, :1]).all()
+    assert 0.18 < by_source[:, 0].mean() < 0.32
+    by_key = data.holdout_mask(keys, 0.25, "key").numpy().reshape(400, 4)
+    assert not (by_key == by_key[:, :1]).all() and 0.2 < by_key.mean() < 0.3
+    # FarmHash fingerprints: the same buckets on every machine, so the split never moves.
+    assert int(tf.strings.to_hash_bucket_fast("photos/p0.jpg", data.HOLDOUT_BUCKETS)) == 549941
+    # Held-out and kept pairs of real shards: disjoint, together every record once.
+    records = list(tf.data.TFRecordDataset(data.list_shards(train_glob)))
+    sides = [[r for r in records if bool(data.holdout_filter(0.5, "key", held)(r))] for held in (True, False)]
+    assert len(sides[0]) + len(sides[1]) == len(records) and sides[0] and sides[1]
+    assert not {r.numpy() for r in sides[0]} & {r.numpy() for r in sides[1]}

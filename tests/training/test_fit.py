@@ -44,7 +44,8 @@ def test_a_run_writes_config_checkpoints_logs_samples_and_the_generator(train_gl
 
 def test_stop_and_resume_continue_the_step_count_and_optimiser_state(train_glob, tmp_path, monkeypatch):
     out = tmp_path / "run"
-    flags = ["--epochs", "3", "--steps-per-epoch", "4", "--checkpoint-every", "2"]
+    # No validation split: the seeds recorded below are the training data's only.
+    flags = ["--epochs", "3", "--steps-per-epoch", "4", "--checkpoint-every", "2", "--val-fraction", "0"]
 
     # The first run dies after step 5 (as if killed): its last checkpoint is step 4.
     real_end = fit.CheckpointEvery.on_train_batch_end
@@ -227,6 +228,75 @@ def test_the_smoke_network_learns_to_restore_better_than_the_blurred_input(train
     out = tmp_path / "run"
     summary = fit.run(["--train", train_glob, "--out", str(out), "--preset", "smoke", "--gen-filters", "8",
                        "--gen-blocks", "1", "--crop", "64", "--batch", "4", "--shuffle-buffer", "16",
-                       "--epochs", "4", "--steps-per-epoch", "50", "--lr", "2e-3", "--samples", "1", "--verbose", "0"])
+                       "--epochs", "4", "--steps-per-epoch", "50", "--lr", "2e-3", "--samples", "1", "--verbose", "0",
+                       "--val-fraction", "0"])  # the health probe is then a training batch
     health = summary["health"]
     assert health["probe_content"] < 0.9 * health["identity_content"], health
+
+
+def _weights(path):
+    import keras
+    return [np.asarray(w) for w in keras.saving.load_model(path, compile=False).get_weights()]
+
+
+def test_the_run_exports_the_generator_of_the_best_validation_beside_the_last(train_glob, test_glob, tmp_path):
+    out = tmp_path / "run"
+    summary = _fit(train_glob, out, "--val", test_glob, "--val-steps", "1", "--epochs", "4", "--steps-per-epoch", "2",
+                   "--lr", "3e-3", "--collapse-db", "0")
+    rows = curves.read_rows(str(out / curves.METRICS_CSV))
+    best_row = max(rows, key=lambda r: r["val_psnr"])
+    assert summary["best"] == {"step": int(best_row["step"]), "val_psnr": pytest.approx(best_row["val_psnr"], abs=1e-3)}
+    assert json.loads((out / "best.json").read_text())["step"] == best_row["step"]
+    assert all(r["best_val_psnr"] == pytest.approx(max(x["val_psnr"] for x in rows if x["step"] <= r["step"]), abs=1e-3)
+               for r in rows)
+    best = checkpoint.load_weights(str(out / "best.npz"))
+    exported = _weights(str(out / "generator.keras"))
+    assert len(best) == len(exported) and all(np.array_equal(a, b) for a, b in zip(best, exported))
+    last = _weights(str(out / "generator-last.keras"))
+    assert summary["generator_last"].endswith("generator-last.keras")
+    if best_row["step"] != rows[-1]["step"]:
+        assert any(not np.array_equal(a, b) for a, b in zip(best, last))
+
+
+def test_a_collapsing_run_stops_with_one_line_naming_the_best_generator(train_glob, test_glob, tmp_path, capsys):
+    """An absurd learning rate wrecks a tiny generator: fit must stop once the restored validation
+    crops stay below the blurred input's for the patience, say so in one line (exit 1), and leave
+    the best generator as the run's model."""
+    out = tmp_path / "run"
+    code = fit.main(["--train", train_glob, "--out", str(out), *TINY_FLAGS, "--val", test_glob, "--val-steps", "1",
+                     "--epochs", "12", "--steps-per-epoch", "2", "--lr", "3", "--collapse-db", "2",
+                     "--collapse-patience", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    line = [e for e in err if e.startswith("error:")]
+    assert len(line) == 1, err
+    summary = json.loads((out / "fit-summary.json").read_text())
+    assert summary["step"] < 24 and "below the blurred input's own" in summary["stopped"]
+    best = json.loads((out / "best.json").read_text())
+    assert (f"training stopped at step {summary['step']}" in line[0] and f"at step {best['step']}" in line[0]
+            and str(out / "generator.keras") in line[0] and "--lr (now 3)" in line[0])
+    rows = curves.read_rows(str(out / curves.METRICS_CSV))
+    identity = rows[0]["val_identity_psnr"]
+    assert [r["val_psnr"] < identity - 2 for r in rows[-2:]] == [True, True]
+    exported = _weights(str(out / "generator.keras"))
+    assert all(np.array_equal(a, b) for a, b in zip(checkpoint.load_weights(str(out / "best.npz")), exported))
+
+
+def test_a_loss_that_is_not_finite_stops_training_at_once():
+    class Model:
+        step, stop_training = 7, False
+
+    guard = fit.CollapseGuard(identity_psnr=25.0, margin_db=2.0, patience=3)
+    guard.set_model(Model())
+    guard.on_train_batch_end(0, {"g_loss": 1.5, "d_loss": -3.0})
+    assert guard.reason is None and not guard.model.stop_training
+    guard.on_train_batch_end(1, {"g_loss": float("nan"), "d_loss": -3.0})
+    assert guard.model.stop_training and guard.reason == "the training loss g_loss became nan at step 7"
+    # A validation below the blurred input counts only in a row: one good validation resets it.
+    guard = fit.CollapseGuard(identity_psnr=25.0, margin_db=2.0, patience=2)
+    guard.set_model(Model())
+    for value in (22.0, 24.0, 22.5):
+        guard.on_epoch_end(0, {"val_psnr": value})
+    assert guard.reason is None
+    guard.on_epoch_end(0, {"val_psnr": 20.0})
+    assert "for 2 validations in a row (now 20.00 dB at step 7)" in guard.reason

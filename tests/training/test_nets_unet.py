@@ -66,3 +66,25 @@ def test_a_saved_unet_loads_in_a_fresh_process(tmp_path):
             f"assert np.allclose(y, np.load({str(tmp_path / 'y.npy')!r}), atol=1e-6)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("generator", ["unet", "resnet"])
+def test_without_clipping_in_training_outputs_past_the_range_keep_their_gradient(generator):
+    """A generator pushed past [-1, 1] (here: inputs at the edge of the range plus the residual)
+    gets no gradient from its clipped pixels; with clip_in_training false the training pass returns
+    them unclipped, so a loss can pull them back, and restoring still clips."""
+    x = tf.concat([tf.fill([1, 16, 32, 3], 0.999), tf.fill([1, 16, 32, 3], -0.999)], axis=1)
+    for in_training in (True, False):
+        gen = networks.build_generator(tiny_config(generator=generator, gen_filters=8, gen_blocks=1,
+                                                   clip_in_training=in_training, gen_dropout=0.0))
+        tail = [v for v in gen.trainable_variables if "bias" in v.path][-1]
+        tail.assign(tf.fill(tail.shape, 0.5))  # every output pixel is pushed well beyond the range
+        with tf.GradientTape() as tape:
+            y = gen(x, training=True)
+            loss = tf.reduce_mean(tf.abs(y))
+        grad = tape.gradient(loss, tail)
+        assert float(tf.reduce_max(tf.abs(gen(x, training=False)))) <= 1.0
+        if in_training:
+            assert float(tf.reduce_max(tf.abs(y))) <= 1.0
+        else:
+            assert float(tf.reduce_max(tf.abs(y))) > 1.0 and float(tf.reduce_max(tf.abs(grad))) > 0
