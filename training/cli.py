@@ -18,6 +18,7 @@ import os
 import sys
 import textwrap
 
+from blurgen.lock import add_break_lock_flag
 from training import config
 
 TRAIN_EXTRA = "pip install 'blurgen[train]'"
@@ -64,6 +65,7 @@ def fit_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after this many minutes of training (checkpointed and exported as at the end); "
                         "rerun to go on (default: no limit)")
+    add_break_lock_flag(p)
     config.add_config_flags(p)
     return p
 
@@ -105,6 +107,7 @@ def deblur_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="run folder or .keras file (or 'identity')")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--overwrite", action="store_true", help="replace output files that exist (never an input)")
+    add_break_lock_flag(p)
     p.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
                    help="auto: bfloat16 on CPUs with bfloat16 instructions (AVX512_BF16, AMX), else float32; "
                         "float16 is for GPUs (default: %(default)s)")
