@@ -204,7 +204,7 @@ class _FileLock:
 
     def _lock(self, break_lock: bool) -> int | None:
         """The open, locked lock file; ``None`` where the file system has no ``flock``."""
-        while True:
+        for _ in range(100):  # each turn, a run that held the lock ended and deleted the file meanwhile
             fd = self._open()
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -220,9 +220,18 @@ class _FileLock:
             if _same_file(fd, self.lock_path):
                 return fd
             os.close(fd)  # locked a file that is no longer the lock file: open the new one
+        raise OutputBusy(self.words.busy(None), None)  # runs kept coming and going: busy all along
 
     def acquire(self, break_lock: bool) -> tuple[Holder | None, str]:
         self.created = _make_folders(self.folder, self.words)
+        try:
+            return self._take(break_lock)
+        except BaseException:
+            self._let_go(delete=False)  # a record found stays: another machine's, until --break-lock
+            self._remove_created()
+            raise
+
+    def _take(self, break_lock: bool) -> tuple[Holder | None, str]:
         fd = self._lock(break_lock) if fcntl is not None else None
         if fd is None:
             self.marker = _MarkerLock(self.lock_path, LocalStore(), self.me, self.words)
@@ -230,11 +239,7 @@ class _FileLock:
         self.fd = fd
         found = _read_all(fd)
         previous = Holder.from_bytes(found)
-        try:
-            judge(previous, True, break_lock, self.words)
-        except OutputBusy:
-            self._let_go(delete=False)  # another machine's record stays until --break-lock
-            raise
+        judge(previous, True, break_lock, self.words)
         if found.strip() and previous is None:
             warn(self.words.taken_over(None))
         os.ftruncate(fd, 0)
@@ -250,15 +255,18 @@ class _FileLock:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    def release(self) -> None:
-        if self.marker is not None:
-            self.marker.release()
-        self._let_go(delete=True)
+    def _remove_created(self) -> None:
         for folder in self.created:  # deepest first; a folder someone has written into stays
             try:
                 os.rmdir(folder)
             except OSError:
                 break
+
+    def release(self) -> None:
+        if self.marker is not None:
+            self.marker.release()
+        self._let_go(delete=True)
+        self._remove_created()
 
 
 @contextlib.contextmanager
