@@ -92,6 +92,12 @@ class _MarkerLock:
         self.lock_path, self.store, self.me, self.words = lock_path, store, me, words
 
     def acquire(self, break_lock: bool) -> tuple[Holder | None, str]:
+        try:
+            return self._take(break_lock)
+        except OSError as exc:  # the store refuses (no permission, no such bucket)
+            raise ValueError(self.words.unwritable(exc.strerror or str(exc))) from None
+
+    def _take(self, break_lock: bool) -> tuple[Holder | None, str]:
         found = self.store.read(self.lock_path)
         previous = Holder.from_bytes(found)
         if found is not None and previous is None and not break_lock:
@@ -353,3 +359,22 @@ def recorded_holder(path: str, store: MarkerStore | None = None) -> tuple[Holder
     if holder is None or holder.machine() == OTHER:
         return holder, UNKNOWN
     return holder, RUNNING if holder.machine() != REBOOTED and holder.alive() else ENDED
+
+
+def check_free(path: str, *, break_lock: bool = False, flag: str = "--out", what: str = "the output") -> None:
+    """Refuse at once, without taking the lock, when ``path``'s lock record shows a run that
+    :func:`output_lock` would honour (one running on this machine, or another machine's without
+    ``break_lock``): for commands with seconds of start-up (TensorFlow) before they lock. Only a
+    shortcut: :func:`output_lock` still decides. Local folders only.
+
+    Raises:
+      OutputBusy: with the message :func:`output_lock` would give.
+    """
+    if is_remote(path):
+        return
+    holder, state = recorded_holder(path)
+    words = Words(flag, path, what)
+    if state == RUNNING:
+        raise OutputBusy(words.busy(holder, break_lock), holder)
+    if state == UNKNOWN and not break_lock:
+        raise OutputBusy(words.foreign(holder) if holder else words.not_a_record(), holder)

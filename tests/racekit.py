@@ -72,7 +72,8 @@ def race(module: str, first: list[str], second: list[str], preload: list[str], f
          offset: float | None, mid_run: Callable[[], bool] | None = None) -> tuple[Run, Run]:
     """Start ``first``, then ``second`` ``offset`` seconds later (``None``: once ``mid_run()``
     holds, the first run being at work); returns both runs, finished."""
-    runs = (prepare(module, first, preload, folder / "first.log"), prepare(module, second, preload, folder / "second.log"))
+    runs = (prepare(module, first, preload, folder / "first.log"),
+            prepare(module, second, preload, folder / "second.log"))
     for run in runs:
         wait_until(run.ready.exists, run, "its imports were done")
     runs[0].go()

@@ -18,7 +18,7 @@ import os
 import sys
 import textwrap
 
-from blurgen.lock import add_break_lock_flag
+from blurgen.lock import OutputBusy, add_break_lock_flag, check_free
 from training import config
 
 TRAIN_EXTRA = "pip install 'blurgen[train]'"
@@ -139,7 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name, args = argv[0], argv[1:]
     _invoked_as[name] = f"blurgen {name}"
-    PARSERS[name]().parse_args(args)
+    parsed = PARSERS[name]().parse_args(args)
+    if name in ("fit", "deblur"):  # refuse a folder in use now, not after TensorFlow has loaded
+        from training.outputlock import WHAT
+        try:
+            check_free(parsed.out, break_lock=parsed.break_lock, what=WHAT[name])
+        except OutputBusy as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     # TensorFlow's start-up notes (oneDNN, CPU instructions) say nothing a user can act on.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     try:

@@ -349,3 +349,46 @@ def test_locks_out_parses_first_and_holds_the_lock_around_run(tmp_path):
     with pytest.raises(SystemExit):
         run(["--oops"])
     assert sorted(os.listdir(tmp_path)) == [], "a usage error stops before the lock: no folder made"
+
+
+def test_an_object_store_that_refuses_the_marker_is_a_one_line_error(monkeypatch):
+    class Refusing(DictStore):
+        def write(self, path, data):
+            raise PermissionError(errno.EACCES, "Permission denied")
+
+    with pytest.raises(ValueError, match=rf"^--out {OUT}: cannot write there \(Permission denied\); choose a folder"):
+        with output_lock(OUT, store=Refusing()):
+            pass
+
+
+def test_preview_refuses_a_folder_in_use_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from blurgen.cli import main
+
+    out = tmp_path / "panels"
+    holder = hold(out)
+    try:
+        result = CliRunner().invoke(main, ["preview", str(REPO / "samples" / "coffee.png"), "--out", str(out)])
+    finally:
+        release(holder)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: --out {out} is in use by holder (pid {holder.pid} on host ")
+    assert result.output.count("\n") == 1 and not out.exists()
+
+
+def test_check_free_refuses_early_what_the_lock_would_refuse(tmp_path):
+    out = tmp_path / "out"
+    lock.check_free(str(out))  # nothing there
+    holder = hold(out)
+    try:
+        with pytest.raises(OutputBusy, match=rf"in use by holder \(pid {holder.pid} .*still holds"):
+            lock.check_free(str(out), break_lock=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    lock.check_free(str(out))  # a dead run's record: the lock takes it over
+    (out / LOCK_FILE).write_bytes(record(host="elsewhere.example").to_bytes())
+    with pytest.raises(OutputBusy, match="run again with --break-lock"):
+        lock.check_free(str(out))
+    lock.check_free(str(out), break_lock=True)

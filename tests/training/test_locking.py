@@ -185,3 +185,49 @@ def test_deblur_refused_while_another_run_holds_out_and_leftovers_of_a_killed_ru
     assert deblur.main(["--model", "identity", str(tmp_path / "a.png"), "--out", str(out)]) == 0
     assert "ended without releasing it; taking over" in capsys.readouterr().err
     assert sorted(os.listdir(out)) == ["a.png"]
+
+
+def test_compare_describe_and_lpips_convert_refuse_a_folder_in_use(tmp_path, capsys):
+    from training import compare, describe, lpips
+
+    out = tmp_path / "out"
+    code = ("import sys\nfrom blurgen.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen x'):"
+            "\n    print('held', flush=True)\n    sys.stdin.read()\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(out)], cwd=REPO, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    (tmp_path / "w.pth").write_bytes(b"")
+    try:
+        weights = ["--vgg16", str(tmp_path / "w.pth"), "--lin", str(tmp_path / "w.pth")]
+        for main, args in ((compare.main, [str(tmp_path / "r.json")]), (describe.main, ["--preset", "smoke"]),
+                           (lpips.main, ["convert", *weights])):
+            assert main([*args, "--out", str(out)]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(f"error: --out {out} is in use by blurgen x (pid {holder.pid} ")
+            assert err.count("\n") == 1
+        assert os.listdir(out) == [LOCK_FILE]
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+@pytest.mark.parametrize("command", ["fit", "deblur"])
+def test_fit_and_deblur_refuse_a_folder_in_use_before_tensorflow_loads(command, tmp_path):
+    out = tmp_path / "out"
+    code = ("import sys\nfrom blurgen.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen fit'):"
+            "\n    print('held', flush=True)\n    sys.stdin.read()\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(out)], cwd=REPO, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    args = ["--train", "x-*"] if command == "fit" else ["--model", "identity", "a.png"]
+    probe = ("import sys\nfrom training import cli\ncode = cli.main(sys.argv[1:])\n"
+             "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow')\nsys.exit(code)\n")
+    try:
+        done = subprocess.run([sys.executable, "-c", probe, command, *args, "--out", str(out)], cwd=REPO, env=ENV,
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert done.returncode == 2 and done.stdout == "no tensorflow\n", done.stderr
+    assert done.stderr.startswith(f"error: --out {out} is in use by blurgen fit (pid {holder.pid} on host ")
+    assert done.stderr.count("\n") == 1
