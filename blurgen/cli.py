@@ -7,6 +7,7 @@ training.X``), because TensorFlow and the ``tfrecord`` package cannot share a pr
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ import sys
 import click
 import numpy as np
 
-from blurgen import options, safety
+from blurgen import lock, options, safety
 from blurgen.config import DegradeConfig
 
 _PICTURE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -77,6 +78,23 @@ def _refuse_overwrite(outputs: list, inputs: list, fix: str = "choose another ou
         safety.check_outputs(outputs, inputs, fix)
     except safety.OverwriteError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+class _LockRefused(click.ClickException):
+    """A usage error of one line (``Error: ...``, exit status 2): the output is in use or unwritable."""
+
+    exit_code = 2
+
+
+@contextlib.contextmanager
+def _output_lock(out: str, command: str, break_lock: bool, what: str):
+    """Hold :func:`blurgen.lock.output_lock` on ``out``; its refusals are one-line usage errors."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(lock.output_lock(out, command=command, break_lock=break_lock, what=what))
+        except ValueError as exc:  # in use, a file, or not writable
+            raise _LockRefused(str(exc)) from None
+        yield
 
 
 class _Group(click.Group):
@@ -300,23 +318,34 @@ def _panel_title(name: str, variant: int, seed: int, params: dict) -> list[str]:
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Output folder for the panels.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--variants", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--break-lock", is_flag=True, help=lock.BREAK_LOCK_HELP.capitalize() + ".")
 @degradation_options
-def preview(sources, out, seed, variants, **kwargs):
+def preview(sources, out, seed, variants, break_lock, **kwargs):
     """Blur each photo in SOURCES (files or folders) and write sharp | blurred | kernel panels,
     titled with the photo, the variant and what was drawn (kernel family and size, exposure, noise)."""
+    config_file = kwargs["config_file"]
+    cfg = _pop_config(kwargs)
+    with _output_lock(out, "blurgen preview", break_lock, "the panels"):
+        files = _list_images(sources)
+        _refuse_overwrite([(panel, f"the panel of {name}") for name, panel in _panel_paths(files, out, variants)],
+                          [(path, "input") for _, path in files] + [(config_file, "--config")],
+                          "choose another --out folder (panels are named <image>-v<N>.png), or rename one of "
+                          "two images whose names differ only in their extension")
+        written, skipped = _write_panels(files, out, seed, variants, cfg)
+    click.echo(f"{len(files)} inputs = {len(files) - skipped} used + {skipped} skipped; "
+               f"wrote {written} panels to {out}")
+    if written == 0:
+        raise click.ClickException("no panel written: no readable image among the sources")
+
+
+def _write_panels(files: list[tuple[str, str]], out: str, seed: int, variants: int,
+                  cfg: DegradeConfig) -> tuple[int, int]:
+    """Write each image's panels into ``out``; returns ``(panels written, images skipped)``."""
     from blurgen.degradation import degrade_with_params
     from blurgen.images import ImageError, read_image, write_image
     from blurgen.preview import pair_panel
     from blurgen.seeding import example_rng
 
-    config_file = kwargs["config_file"]
-    cfg = _pop_config(kwargs)
-    files = _list_images(sources)
-    _refuse_overwrite([(panel, f"the panel of {name}") for name, panel in _panel_paths(files, out, variants)],
-                      [(path, "input") for _, path in files] + [(config_file, "--config")],
-                      "choose another --out folder (panels are named <image>-v<N>.png), or rename one of "
-                      "two images whose names differ only in their extension")
-    os.makedirs(out, exist_ok=True)
     written = skipped = 0
     for name, path in files:
         try:
@@ -332,10 +361,7 @@ def preview(sources, out, seed, variants, **kwargs):
                                                               title=_panel_title(name, v, seed, result.params),
                                                               family=result.params["kernel"].get("family")))
             written += 1
-    click.echo(f"{len(files)} inputs = {len(files) - skipped} used + {skipped} skipped; "
-               f"wrote {written} panels to {out}")
-    if written == 0:
-        raise click.ClickException("no panel written: no readable image among the sources")
+    return written, skipped
 
 
 if __name__ == "__main__":  # pragma: no cover

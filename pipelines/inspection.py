@@ -19,9 +19,10 @@ from typing import Any, Callable, Iterator
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import schema
+from blurgen import lock, schema
 from blurgen.images import decode_image
 from pipelines import commit, metadata, records
+from pipelines.outputlock import BeamStore
 from pipelines.examples import decode_example
 
 
@@ -154,6 +155,20 @@ def inspect_dataset(out: str, deep: bool = False,
     return report
 
 
+def writer_note(out: str) -> str | None:
+    """A line about the run that holds ``out``'s lock, if any (its lock file is no dataset file)."""
+    holder, state = lock.recorded_holder(out, BeamStore())
+    if state is None:
+        return None
+    who = holder.describe() if holder else "a run whose lock record is unreadable"
+    if state == lock.RUNNING:
+        return (f"note: {out} is being written by {who}; what is checked here is the dataset as it was before "
+                f"that run, until it commits")
+    if state == lock.ENDED:
+        return f"note: {out} holds the lock of {who}, which ended without releasing it; the next run takes it over"
+    return f"note: {out} is locked by {who}, on another machine; it may be writing there"
+
+
 def print_report(report: Report) -> None:
     print(f"{report.out}:")
     for rep in report.splits.values():
@@ -192,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
             from pipelines import sheet  # cv2 drawing is only needed here
 
             sheet.check_sheet_path(args.out, args.sheet)  # before the work, not after it
+        note = writer_note(args.out)
+        if note:
+            print(note, flush=True)
         builder = _card_builder(args)
         report = inspect_dataset(args.out, deep=args.deep, on_record=builder.add if builder else None)
         print_report(report)

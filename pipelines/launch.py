@@ -24,7 +24,9 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import FlinkRunnerOptions, PipelineOptions, SparkRunnerOptions
 from apache_beam.runners.runner import create_runner
 
+from blurgen import lock
 from pipelines import commit, engines, inputs, metadata, progress
+from pipelines.outputlock import locks_out  # noqa: F401 - each pipeline's run() takes it from here
 from pipelines.spool import SPOOL_DIR, SpoolRecords
 from pipelines.transforms import ProcessInputs
 from pipelines.write import ShardPlan, WriteShards, plan_split
@@ -43,6 +45,7 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the dataset already in --out (only once this run has succeeded)")
     parser.add_argument("--verbose", action="store_true", help="show Beam's own log messages too")
+    lock.add_break_lock_flag(parser)
 
 
 def parse_num_shards(text: str) -> int | None:
@@ -231,6 +234,7 @@ def run_dataset(args: argparse.Namespace, pipeline: str, sources: list[str], ite
     (:func:`failures`) does not replace a dataset already in ``--out``: it is kept aside, and the
     manifest's ``kept_at`` says where.
     """
+    parameters = {k: v for k, v in parameters.items() if k != "break_lock"}  # how the run started, not what it made
     staging = prepare_out(args.out, args.name, args.overwrite)
     inputs_path = write_inputs(staging, items)
     run_info = {"pipeline": pipeline, "name": args.name, "out": args.out, "sources": sources,

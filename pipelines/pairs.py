@@ -68,6 +68,7 @@ def _path_of(item: PairInput) -> str:
     return item.blurred
 
 
+@launch.locks_out(build_parser)
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the pipeline and return the manifest it wrote (plus Beam's counters under ``counters``)."""
     parser = build_parser()

@@ -8,6 +8,7 @@ a real pair (no kernel) gets a grey kernel tile.
 """
 from __future__ import annotations
 
+import os
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -104,5 +105,21 @@ def write_sheet(out: str, sheet_path: str, count: int, split: str | None = None)
                             [_row_caption(ex) for ex in examples])
     distinct = len({ex[schema.SOURCE] for ex in examples})
     title = [f"dataset {info['name']!r} in {out}: split {split}, {len(examples)} pairs from {distinct} distinct sources"]
-    inputs.write_bytes(sheet_path, encode_png(preview.titled(picture, title)))
+    write_whole(sheet_path, encode_png(preview.titled(picture, title)))
     return len(rows)
+
+
+def write_whole(path: str, data: bytes) -> None:
+    """Write a file that appears whole: locally under a temporary name, then renamed (two runs
+    drawing the same sheet leave one whole picture, the last); an object appears whole anyway."""
+    if FileSystems.get_scheme(path) is not None:
+        inputs.write_bytes(path, data)
+        return
+    tmp = f"{path}.{os.getpid()}.partial"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

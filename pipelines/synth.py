@@ -82,6 +82,7 @@ def _path_of(item: InputFile) -> str:
     return item.path
 
 
+@launch.locks_out(build_parser)
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the pipeline and return the manifest it wrote (plus Beam's counters under ``counters``)."""
     parser = build_parser()

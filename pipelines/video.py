@@ -116,6 +116,7 @@ def _path_of(item: FrameRange) -> str:
     return f"{item.path}[windows {item.first_window}-{item.first_window + item.windows - 1}]"
 
 
+@launch.locks_out(build_parser)
 def run(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the pipeline and return the manifest it wrote (plus Beam's counters under ``counters``)."""
     parser = build_parser()

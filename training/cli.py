@@ -18,6 +18,7 @@ import os
 import sys
 import textwrap
 
+from blurgen.lock import OutputBusy, add_break_lock_flag, check_free
 from training import config
 
 TRAIN_EXTRA = "pip install 'blurgen[train]'"
@@ -64,6 +65,7 @@ def fit_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop after this many minutes of training (checkpointed and exported as at the end); "
                         "rerun to go on (default: no limit)")
+    add_break_lock_flag(p)
     config.add_config_flags(p)
     return p
 
@@ -105,6 +107,7 @@ def deblur_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="run folder or .keras file (or 'identity')")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--overwrite", action="store_true", help="replace output files that exist (never an input)")
+    add_break_lock_flag(p)
     p.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
                    help="auto: bfloat16 on CPUs with bfloat16 instructions (AVX512_BF16, AMX), else float32; "
                         "float16 is for GPUs (default: %(default)s)")
@@ -136,7 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name, args = argv[0], argv[1:]
     _invoked_as[name] = f"blurgen {name}"
-    PARSERS[name]().parse_args(args)
+    parsed = PARSERS[name]().parse_args(args)
+    if name in ("fit", "deblur"):  # refuse a folder in use now, not after TensorFlow has loaded
+        from training.outputlock import WHAT
+        try:
+            check_free(parsed.out, break_lock=parsed.break_lock, what=WHAT[name])
+        except OutputBusy as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     # TensorFlow's start-up notes (oneDNN, CPU instructions) say nothing a user can act on.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     try:

@@ -33,7 +33,7 @@ import sys
 
 import numpy as np
 
-from blurgen import preview, safety
+from blurgen import lock, preview, safety
 
 
 def report_name(report: dict, path: str) -> str:
@@ -227,10 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", type=int, default=3, help="test images in the picture")
     p.add_argument("--data", default=None, help="shard glob to restore for the picture (default: the reports')")
     p.add_argument("--no-picture", action="store_true", help="write the table only")
+    lock.add_break_lock_flag(p)
     args = p.parse_args(argv)
     try:
-        written = compare(args.reports, args.out, args.names.split(",") if args.names else None, args.images,
-                          args.data, not args.no_picture)
+        with lock.output_lock(args.out, command=p.prog, break_lock=args.break_lock, what="the comparison"):
+            written = compare(args.reports, args.out, args.names.split(",") if args.names else None,
+                              args.images, args.data, not args.no_picture)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -21,12 +21,16 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import re
 import statistics
 import sys
 import time
 
 from blurgen import safety
 from blurgen.images import ImageError, is_image_name, read_image, write_image
+from training.outputlock import locks_out
+
+_PARTIAL = re.compile(r"^\..+\.partial-(?P<pid>\d+)\.png$")  # what _write_atomically writes first
 
 def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Image files from files, folders (images directly inside, sorted) and globs (sorted,
@@ -91,6 +95,23 @@ def _write_atomically(dest: str, image) -> None:
             os.remove(tmp)
 
 
+def remove_partials(out: str) -> list[str]:
+    """Delete the half-written images a killed run left in ``out`` (``.NAME.partial-PID.png`` of
+    another process); safe only while holding ``out``'s lock, so that no other run writes there.
+    Returns the paths deleted."""
+    try:
+        names = sorted(os.listdir(out))
+    except OSError:  # no folder yet (or unreadable: the run says so when it writes)
+        return []
+    gone = []
+    for name in names:
+        match = _PARTIAL.match(name)
+        if match and int(match["pid"]) != os.getpid():
+            os.remove(os.path.join(out, name))
+            gone.append(os.path.join(out, name))
+    return gone
+
+
 def _reason(path: str, exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return text if text.startswith(path) else f"{path}: {text}"
@@ -114,10 +135,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     return deblur_parser().parse_args(argv)
 
 
+@locks_out("deblur")  # one run per --out: refused at once, before the inputs are listed
 def run(argv=None) -> dict:
     """Deblur every input; returns ``{"written": [paths], "failed": [(input, reason)], "timings": {...}}``.
     Raises ValueError (nothing written) for refusals and bad settings."""
     args = parse_args(argv)
+    remove_partials(args.out)
     files, failed = expand_inputs(args.inputs)
     destinations = output_paths(files, args.out, args.overwrite)  # before TensorFlow loads: fail fast
     for spec, reason in failed:

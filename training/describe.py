@@ -25,6 +25,7 @@ import warnings
 
 import keras
 
+from blurgen import lock
 from training import config as config_mod
 from training.networks import parameter_counts
 
@@ -121,10 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preset", required=True, help="a name in training.config.PRESETS")
     p.add_argument("--out", required=True, help="folder for the table (.md) and pictures (.png)")
     p.add_argument("--no-pictures", action="store_true", help="write the table only")
+    lock.add_break_lock_flag(p)
     config_mod.add_config_flags(p)
     args = p.parse_args(argv)
     cfg = config_mod.config_from_args(args, config_mod.preset(args.preset))
-    for kind, path in describe(cfg, args.preset, args.out, not args.no_pictures).items():
+    try:
+        with lock.output_lock(args.out, command=p.prog, break_lock=args.break_lock, what="the tables and pictures"):
+            written = describe(cfg, args.preset, args.out, not args.no_pictures)
+    except ValueError as exc:  # the folder is in use by another run, or cannot be written
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for kind, path in written.items():
         print(f"{kind}: {path}")
     return 0
 

@@ -34,6 +34,7 @@ from training.callbacks import (BestGenerator, CheckpointEvery, CollapseGuard, E
                                 SampleImages, ScalarLog)
 from training.config import TrainConfig, config_from_args, flag_name, preset
 from training.gan import DeblurGAN
+from training.outputlock import locks_out
 
 log = logging.getLogger("training.fit")
 CONFIG_FILE = "config.json"
@@ -194,6 +195,7 @@ def identity_psnr(val: tf.data.Dataset | None) -> float | None:
     return float(np.mean([float(batch_psnr(s, b)) for b, s in val]))
 
 
+@locks_out("fit")  # the run folder is locked from before config.json is read until the export
 def run(argv=None) -> dict:
     """Train; returns the step reached, the last epoch's metrics and the paths written.
 

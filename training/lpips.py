@@ -33,6 +33,8 @@ from collections import OrderedDict
 import numpy as np
 import tensorflow as tf
 
+from blurgen import lock
+
 WEIGHTS_FILE = "lpips_vgg16.npz"
 #: Keras VGG16 conv layers in order; each includes its ReLU. LPIPS taps the marked ones.
 VGG16_CONVS = ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2", "block3_conv1",
@@ -316,11 +318,19 @@ def main(argv: list[str] | None = None) -> int:
     conv.add_argument("--vgg16", required=True, help="torchvision vgg16-397923af.pth")
     conv.add_argument("--lin", required=True, help="lpips weights/v0.1/vgg.pth")
     conv.add_argument("--out", required=True, help="folder to write lpips_vgg16.npz into")
+    lock.add_break_lock_flag(conv)
     args = parser.parse_args(argv)
     for path in (args.vgg16, args.lin):
         if not os.path.isfile(path):
             parser.error(f"no such file: {path}. " + HOW_TO_GET.format(where=args.out))
-    print(f"wrote {convert(args.vgg16, args.lin, args.out)}")
+    try:
+        with lock.output_lock(args.out, command=f"{parser.prog} convert", break_lock=args.break_lock,
+                              what="the converted weights"):
+            written = convert(args.vgg16, args.lin, args.out)
+    except ValueError as exc:  # the folder is in use by another run, or cannot be written
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {written}")
     return 0
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
+from blurgen.lock import LOCK_FILE
 from pipelines import commit, inspection, synth
 
 from pipeline_helpers import REPO, SAMPLES, small_copy, write_rgb
@@ -26,8 +27,9 @@ RUNNER = ["--runner=DirectRunner"]
 
 
 def _dataset_files(out: Path) -> dict[str, bytes]:
-    """Every file of the dataset in ``out`` (hidden staging folders excluded), by name."""
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+    """Every file of the dataset in ``out`` (hidden staging folders and a killed run's lock file
+    excluded), by name."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and p.name != LOCK_FILE}
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +71,14 @@ def test_sigkill_mid_run_leaves_the_old_dataset_whole_and_a_rerun_succeeds(photo
     assert _dataset_files(out) == before, "the old dataset is untouched, byte for byte"
     assert inspection.inspect_dataset(str(out)).ok
     assert (out / ".blurgen.incomplete").is_dir(), "the killed run's staging folder is left behind"
+    assert f'"pid": {proc.pid},' in (out / LOCK_FILE).read_text(), "and its lock file, with its record"
 
     rerun = _synth_process(bigger_photos, out, *flags)
     output = rerun.communicate(timeout=600)[0].decode()
     assert rerun.returncode == 0, output[-3000:]
+    assert f"was locked by blurgen synth (pid {proc.pid} on host " in output and "ended without releasing it" in output
     assert "deleted what an unfinished run left" in output
-    assert not (out / ".blurgen.incomplete").exists()
+    assert not (out / ".blurgen.incomplete").exists() and not (out / LOCK_FILE).exists()
     report = inspection.inspect_dataset(str(out))
     assert report.ok, report.problems
     assert sum(s.records for s in report.splits.values()) == 24 * 3
