@@ -5,19 +5,25 @@ channels), which is what the generator takes; :func:`to_uint8` goes back. Shards
 ``tf.io.gfile.glob``, so ``gs://`` patterns work like local ones. Field names come from
 :mod:`blurgen.schema`, the one place the pipelines' writer also takes them from.
 
-A corrupt record (bad CRC, truncated file) stops reading with :class:`CorruptShardError`, which
-names the shard; with ``ignore_errors=True`` the rest of that shard is skipped instead and
+TensorFlow's TFRecord reader trusts any length field that passes its checksum (a crafted or
+faulty length of 40 GiB crashes the process), so no shard reaches ``tf.data`` before
+:func:`check_framing` has run :mod:`blurgen.framing`'s header pass over it: every length checked
+against its checksum, the rest of the file and the ceiling for one record, without reading the
+data. A shard that fails it is refused with :class:`CorruptShardError` before training starts; a
+corrupt record that passes it (bad data CRC) stops reading with the same error, naming the shard.
+With ``ignore_errors=True`` each damaged shard is read up to its damage instead, and
 :func:`scan_shards` says how many records survived in each shard.
 """
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import tensorflow as tf
 
-from blurgen import schema
+from blurgen import framing, schema
 
 AUTOTUNE = tf.data.AUTOTUNE
 MAX_OPEN_SHARDS = 64  # shards read at once (each holds a 1 MiB read buffer)
@@ -82,14 +88,63 @@ def list_shards(patterns: str | Sequence[str]) -> list[str]:
     return sorted(files)
 
 
-def check_schema(files: Sequence[str]) -> None:
+def _open_shard(path: str):
+    # Local files unbuffered (a header costs one small read); anything else (gs://) through gfile.
+    return tf.io.gfile.GFile(path, "rb") if "://" in path else open(path, "rb", buffering=0)
+
+
+def _shard_size(path: str) -> int:
+    return tf.io.gfile.stat(path).length if "://" in path else os.path.getsize(path)
+
+
+def framing_reports(files: Sequence[str]) -> list[framing.Framing]:
+    """:func:`blurgen.framing.check_shards` over ``files`` (in parallel, through ``tf.io.gfile``
+    where a path is a URL): per shard, how many records are soundly framed and what is wrong next.
+
+    Raises:
+      ValueError: a shard that cannot be read, or a bad ``BLURGEN_MAX_RECORD_MIB``.
+    """
+    return framing.check_shards(list(files), _open_shard, _shard_size,
+                                unreadable=(OSError, tf.errors.OpError))
+
+
+def check_framing(files: Sequence[str], ignore_errors: bool = False) -> list[int]:
+    """The header pass that must precede every ``tf.data`` read of ``files``.
+
+    Returns:
+      Per shard, how many records ``tf.data`` may read: -1 (all) for a sound shard; with
+      ``ignore_errors``, those before the first damaged record (a warning names the damage).
+
+    Raises:
+      CorruptShardError: without ``ignore_errors``, naming every damaged shard, the record, its
+        byte offset and what is wrong, on one line.
+    """
+    reports = framing_reports(files)
+    bad = [r for r in reports if not r.ok]
+    if bad and not ignore_errors:
+        lines = "; ".join(f"{r.shard}: {r.error.reason}" for r in bad)
+        raise CorruptShardError(f"corrupt shard(s): {lines}. Rebuild them, remove them from the pattern, or pass "
+                                "--ignore-errors to read each only up to its damage")
+    for r in bad:
+        log.warning("%s: %s; only its first %d records are read", r.shard, r.error.reason, r.records)
+    return [-1 if r.ok else r.records for r in reports]
+
+
+def check_schema(files: Sequence[str], readable: Sequence[int] | None = None) -> None:
     """Parse the first record of every shard (read in parallel) with the fields training needs.
+
+    ``readable`` is :func:`check_framing`'s answer for ``files`` (run here where None): shards
+    whose first record is damaged are left out, to the reading itself, which names them.
 
     Raises:
       ValueError: naming the first shard whose records are of another schema (another tool's
-        dataset, or not Examples at all) and the features it holds. Unreadable first records are
-        left to the reading itself, which names corrupt shards.
+        dataset, or not Examples at all) and the features it holds.
     """
+    if readable is None:
+        readable = check_framing(files, ignore_errors=True)
+    files = [f for f, n in zip(files, readable) if n != 0]
+    if not files:
+        return
     spec = {k: FEATURE_SPEC[k] for k in _PAIR_FIELDS}
 
     def first(path):
@@ -191,13 +246,16 @@ def _pad_to(img: tf.Tensor, crop: int) -> tf.Tensor:
     return img
 
 
-def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int | None) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices(list(files))
+def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int | None,
+             readable: Sequence[int]) -> tf.data.Dataset:
+    """The records of ``files``, each shard read no further than :func:`check_framing` allows
+    (``readable``: -1 for all), so that tf.data never meets a header the pass has not approved."""
+    ds = tf.data.Dataset.from_tensor_slices((list(files), tf.constant(list(readable), tf.int64)))
     if shuffle:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
 
-    def one_file(path):
-        d = tf.data.TFRecordDataset(path, buffer_size=1 << 20)
+    def one_file(path, count):
+        d = tf.data.TFRecordDataset(path, buffer_size=1 << 20).take(count)
         return d.ignore_errors() if ignore_errors else d
 
     # Deterministic order: with the seeded shuffles and per-element crop seeds, the same seed gives
@@ -218,20 +276,25 @@ class ShardReport:
 
 
 def scan_shards(files: Iterable[str]) -> list[ShardReport]:
-    """Read every record of every shard (no decoding) and report where each one breaks, if it does."""
+    """Read every record of every shard (no decoding) and report where each one breaks, if it
+    does: the header pass first, then ``tf.data`` over the records it approved (which checks
+    their data checksums)."""
+    files = list(files)
     reports = []
-    for path in files:
+    for path, found in zip(files, framing_reports(files)):
         n, error = 0, None
-        it = iter(tf.data.TFRecordDataset(path))
+        it = iter(tf.data.TFRecordDataset(path).take(found.records))
         while True:
             try:
                 next(it)
             except StopIteration:
                 break
             except tf.errors.OpError as exc:
-                error = f"{type(exc).__name__}: {exc.message.strip()}"
+                error = f"{type(exc).__name__}: {' '.join(exc.message.split())}"
                 break
             n += 1
+        if error is None and not found.ok:
+            error = found.error.reason
         reports.append(ShardReport(path, n, error))
     return reports
 
@@ -255,8 +318,9 @@ def train_dataset(patterns: str | Sequence[str], batch: int, crop: int, shuffle_
     parallel; each pair gets one random crop and flip shared by both images.
     """
     files = list_shards(patterns)
-    check_schema(files)
-    ds = _records(files, shuffle=True, ignore_errors=ignore_errors, seed=seed)
+    readable = check_framing(files, ignore_errors)
+    check_schema(files, readable)
+    ds = _records(files, shuffle=True, ignore_errors=ignore_errors, seed=seed, readable=readable)
     # Shuffle serialized records (small) before decoding (large), and before repeat so that
     # every epoch boundary still mixes.
     ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
@@ -283,8 +347,9 @@ def eval_dataset(patterns: str | Sequence[str], ignore_errors: bool = False) -> 
     HxWx3 uint8; ``index`` is the record's position among the readable records (with
     ``ignore_errors`` the gaps are the undecodable ones)."""
     files = list_shards(patterns)
-    check_schema(files)
-    ds = _records(files, shuffle=False, ignore_errors=ignore_errors, seed=None)
+    readable = check_framing(files, ignore_errors)
+    check_schema(files, readable)
+    ds = _records(files, shuffle=False, ignore_errors=ignore_errors, seed=None, readable=readable)
     ds = tf.data.Dataset.zip((ds, tf.data.Dataset.counter()))
 
     def prepare(record, index):
