@@ -239,8 +239,9 @@ def check_shards(paths: Sequence[str], open_shard: Callable[[str], BinaryIO] = _
                 return scan_framing(f, size, path, ceiling)
         except unreadable as exc:
             text = getattr(exc, "strerror", None) or getattr(exc, "message", None) or str(exc)
-            raise ValueError(f"{path}: cannot be read ({' '.join(str(text).split())}); check that it exists "
-                             "and that you may read it") from exc
+            text = " ".join(str(text).split()) or type(exc).__name__  # TF's NotFoundError may say nothing
+            raise ValueError(f"{path}: cannot be read ({text}); check that it exists and that you may "
+                             "read it") from exc
 
     if len(paths) <= 1:
         return [one(p) for p in paths]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -290,13 +291,24 @@ def scan_shards(files: Iterable[str]) -> list[ShardReport]:
             except StopIteration:
                 break
             except tf.errors.OpError as exc:
-                error = f"{type(exc).__name__}: {' '.join(exc.message.split())}"
+                error = _read_error(exc, n)
                 break
             n += 1
         if error is None and not found.ok:
             error = found.error.reason
         reports.append(ShardReport(path, n, error))
     return reports
+
+
+def _read_error(exc: tf.errors.OpError, index: int) -> str:
+    """tf.data's error at record ``index`` of a shard, in the words of the header pass's errors.
+    Past that pass, a DataLossError ("corrupted record at OFFSET") is a bad data checksum."""
+    text = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]|name:\s*$", "", exc.message).strip()
+    text = " ".join(text.split())
+    found = re.fullmatch(r"corrupted record at (\d+)", text)
+    if isinstance(exc, tf.errors.DataLossError) and found:
+        return f"record {index} at byte {int(found[1]):,} has a bad data checksum (DataLossError: {text})"
+    return f"record {index}: {type(exc).__name__}: {text}"
 
 
 def corrupt_shard_error(files: Sequence[str], exc: Exception) -> CorruptShardError:
