@@ -2,7 +2,8 @@
 
     python tests/fuzz_child.py READER --corpus DIR --work DIR --cases N --seed S
 
-Hypothesis draws ``N`` cases from the sound shards under ``--corpus``; each is written to
+Hypothesis draws ``N`` cases from the sound shards under ``--corpus`` (after the few that every
+run includes: :func:`fuzzkit.landmarks`); each is written to
 ``WORK/case/`` as the only shard of a dataset (with a ``dataset_info.json``, for ``inspect``) and
 handed to ``READER``. A case passes when the reader reads exactly the records before the first
 damage that :func:`fuzzkit.oracle` finds (at most those, for a reader that stops at the first
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import HealthCheck, Phase, example, given, seed, settings
 
 # The repository first, not tests/ (whose training/ and blurgen/ folders would shadow the packages).
 sys.path[0] = str(Path(__file__).resolve().parents[1])
@@ -171,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     stats: collections.Counter = collections.Counter()
 
     @seed(args.seed)
-    @settings(max_examples=args.cases, deadline=None, database=None, phases=(Phase.generate, Phase.shrink),
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=args.cases, deadline=None, database=None,
+              phases=(Phase.explicit, Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck))
     @given(fuzzkit.cases(corpus))
     def run(case: fuzzkit.Case) -> None:
         (args.work / "current.txt").write_text(f"{' then '.join(case.steps)} (the shard: {path})")
@@ -184,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             faulthandler.cancel_dump_traceback_later()
         stats["cases"] += 1
 
+    for case in fuzzkit.landmarks(corpus):
+        run = example(case)(run)
     run()
     print(json.dumps({"reader": args.reader, "cases": stats.pop("cases", 0), "seed": args.seed,
                       "stats": dict(stats)}))

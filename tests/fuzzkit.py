@@ -207,6 +207,21 @@ def cases(draw, corpus: list[bytes]) -> Case:
     return Case(data, tuple(steps))
 
 
+def landmarks(corpus: list[bytes]) -> list[Case]:
+    """Cases every run includes, whatever it draws: the lengths that crashed TensorFlow's reader
+    (40 GiB, the largest uint64, over the ceiling), each with a valid checksum, an empty file and
+    a lone header."""
+    base = corpus[0]
+    starts = record_offsets(base)
+    out = []
+    for i, value in ((0, 40 << 30), (len(starts) - 1, 2**64 - 1), (min(1, len(starts) - 1), (256 << 20) + 1)):
+        at = starts[i]
+        out.append(Case(base[:at] + header(value) + base[at + 12:], (f"length(at={at}, value={value}, valid=True)",)))
+    out.append(Case(b"", ("empty",)))
+    out.append(Case(base[:12], ("headers_only(1)",)))
+    return out
+
+
 # ---- the parent's side
 
 @dataclass(frozen=True)

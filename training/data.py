@@ -127,7 +127,7 @@ def check_framing(files: Sequence[str], ignore_errors: bool = False) -> list[int
         raise CorruptShardError(f"corrupt shard(s): {lines}. Rebuild them, remove them from the pattern, or pass "
                                 "--ignore-errors to read each only up to its damage")
     for r in bad:
-        log.warning("%s: %s; only its first %d records are read", r.shard, r.error.reason, r.records)
+        log.warning("%s: %s; reading only the %d record(s) before it", r.shard, r.error.reason, r.records)
     return [-1 if r.ok else r.records for r in reports]
 
 

@@ -5,6 +5,7 @@ crash (a segmentation fault), so every shard gets the header pass of ``blurgen.f
 1 GiB of memory; with ``ignore_errors`` the records before the damage are read."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -48,6 +49,21 @@ def test_score_and_fit_refuse_a_crafted_length_in_one_line(crafted, tmp_path, co
     assert ran.returncode == 2, (ran.returncode, ran.stderr[-3000:])
     lines = [line for line in ran.stderr.splitlines() if line.strip()]
     assert lines[-1] == _expected(victim, at) and "Traceback" not in ran.stderr
+    assert ran.peak_rss_mib < TF_RSS_MIB, f"peak RSS {ran.peak_rss_mib:.0f} MiB"
+
+
+def test_score_with_ignore_errors_scores_the_records_before_the_damage(crafted, tmp_path):
+    pattern, victim, at = crafted
+    out = tmp_path / "r.json"
+    ran = run_measured([sys.executable, "-m", "training.score", "--model", "identity", "--data", pattern, "--out",
+                        str(out), "--metrics", "psnr", "--ignore-errors"], timeout=600, cwd=REPO,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert ran.returncode == 0, (ran.returncode, ran.stderr[-3000:])
+    report = json.loads(out.read_text())
+    assert report["count"] == 7
+    (skipped,) = report["skipped"]["shards"]
+    assert skipped["shard"] == victim and skipped["records_read"] == 2
+    assert skipped["error"].startswith(f"record 2 at byte {at:,} claims 42,949,672,960 bytes of data")
     assert ran.peak_rss_mib < TF_RSS_MIB, f"peak RSS {ran.peak_rss_mib:.0f} MiB"
 
 

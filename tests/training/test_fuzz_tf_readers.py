@@ -35,4 +35,5 @@ def corpus(tmp_path_factory) -> Path:
 def test_mutated_shards_end_in_their_sound_records_or_a_one_line_error(reader, corpus, tmp_path):
     cases = fuzz_cases(SHORT[reader])
     summary = run_fuzz(reader, corpus, tmp_path / "work", cases, fuzz_seed())
+    print(summary)  # shown by `make fuzz`
     check_summary(summary, cases, TF_RSS_MIB)
