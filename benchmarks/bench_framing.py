@@ -103,8 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--tf", action="store_true", help="also time tf.data reading the shard (TensorFlow needed)")
     args = p.parse_args(argv)
+    tf_columns = f" | {'tf.data warm':>12} {'ratio':>7}" if args.tf else ""
     print(f"{'record':>9} {'records':>9} | {'pass warm':>10} {'read warm':>10} {'ratio':>7} | "
-          f"{'pass cold':>10} {'read cold':>10} {'ratio':>7}" + (f" | {'tf.data warm':>12} {'ratio':>7}" if args.tf else ""))
+          f"{'pass cold':>10} {'read cold':>10} {'ratio':>7}" + tf_columns)
     for kib in (int(k) for k in args.record_kib.split(",")):
         with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
             path = Path(tmp) / "bench-train.tfrecord-00000-of-00001"

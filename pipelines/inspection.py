@@ -1,8 +1,9 @@
 """``blurgen inspect DIR``: check a written dataset against its metadata, record by record.
 
 Every record's framing and both CRC32C checksums are verified, each length before its data is
-read (the ``tfrecord`` package's reader checks neither), every record must parse as an Example of the schema with a unique key, and
-the records per shard and per split must equal ``dataset_info.json`` and ``manifest.json``.
+read (the ``tfrecord`` package's reader checks neither), every record must parse as an Example of
+the schema with a unique key, and the records per shard and per split must equal
+``dataset_info.json`` and ``manifest.json``. Every problem is one line with its reason.
 The folder must hold one dataset (no shards of another name, metadata of one run) and no commit
 that a killed run left half done.
 With ``--deep`` every image is also decoded and its size checked; ``--sheet`` draws a contact sheet.

@@ -11,8 +11,8 @@ there is damage; the readers must agree with it.
 Each reader runs in its own child process (``tests/fuzz_child.py``) so that a segmentation fault,
 a hang or runaway memory fails a test instead of taking pytest down: :func:`run_fuzz` starts the
 child, waits with a timeout, measures its peak RSS (``wait4``) and reads back its summary (cases
-run, outcomes); on a crash or a hang it reports the case that was running. This module imports neither TensorFlow nor the
-``tfrecord`` package, so both test processes use it.
+run, outcomes); on a crash or a hang it reports the case that was running. This module imports
+neither TensorFlow nor the ``tfrecord`` package, so both test processes use it.
 """
 from __future__ import annotations
 
