@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -rs tests/training
 
 # The shard readers' fuzzing at length: FUZZ_SCALE times the cases `make test` runs (thousands of
-# mutated shards per reader; about 30 minutes on 2 cores), with a fresh seed, printed so that
+# mutated shards per reader; 15 minutes on 2 busy cores), with a fresh seed, printed so that
 # `make fuzz BLURGEN_FUZZ_SEED=N` replays it. The PyTorch reader too, where .venv-torch exists.
 FUZZ_SCALE ?= 20
 fuzz: $(STAMP)
