@@ -9,7 +9,7 @@ OUT ?= demo-out
 
 ENGINES ?= engines
 
-.PHONY: demo test setup clean bench engines bench-memory learn test-readers test-python check-wheel mutants
+.PHONY: demo test setup clean bench engines bench-memory learn test-readers test-python check-wheel mutants fuzz bench-framing
 
 setup: $(STAMP)
 
@@ -25,6 +25,24 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q -rs tests/blurgen tests/pipelines tests/mutants
 	$(PY) -m pytest -q -rs tests/training
+
+# The shard readers' fuzzing at length: FUZZ_SCALE times the cases `make test` runs (thousands of
+# mutated shards per reader; 15 minutes on 2 busy cores), with a fresh seed, printed so that
+# `make fuzz BLURGEN_FUZZ_SEED=N` replays it. The PyTorch reader too, where .venv-torch exists.
+FUZZ_SCALE ?= 20
+fuzz: $(STAMP)
+	@seed=$${BLURGEN_FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "fuzzing with BLURGEN_FUZZ_SEED=$$seed BLURGEN_FUZZ_SCALE=$(FUZZ_SCALE)"; \
+	export BLURGEN_FUZZ_SEED=$$seed BLURGEN_FUZZ_SCALE=$(FUZZ_SCALE); \
+	$(PY) -m pytest -q -s -rs tests/pipelines/test_fuzz_readers.py -k mutated && \
+	$(PY) -m pytest -q -s -rs tests/training/test_fuzz_tf_readers.py && \
+	if [ -x .venv-torch/bin/python ]; then \
+		.venv-torch/bin/python -m pytest -q -s -p no:cacheprovider -rs tests/readers/test_fuzz_torch.py; \
+	else echo "no .venv-torch (make test-readers makes it): the PyTorch reader was not fuzzed"; fi
+
+# The header pass that precedes every tf.data read, on a 1 GiB shard, against reading the file.
+bench-framing: $(STAMP)
+	$(PY) benchmarks/bench_framing.py
 
 # Each mutation in tests/mutants/mutations.toml applied alone to a temporary copy of the project, its
 # tests run, and a table of caught / missed (slow, not part of CI): every mutant must be caught.

@@ -13,7 +13,7 @@ log="$venv-install.log"
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
     "$PYTHON" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip setuptools wheel
-    "$venv/bin/python" -m pip install --quiet -e ".[hub]" pytest
+    "$venv/bin/python" -m pip install --quiet -e ".[hub]" pytest "hypothesis>=6.100"
     complete=1
     for pkg in "torch==2.13.0" datasets huggingface_hub; do
         if ! "$venv/bin/python" -m pip install --quiet "$pkg" >"$log" 2>&1; then

@@ -14,9 +14,10 @@
 
 Each record is read once per epoch across the ``DataLoader``'s workers (and across
 ``torch.distributed`` ranks): the shard files are split among them (records, where there are
-fewer files than readers). Every record's checksums are verified; a corrupt record raises an
-error naming its shard. The reading, splitting and cropping live in :mod:`pipelines.reader`
-(no torch); this module only turns its arrays into tensors.
+fewer files than readers). Every record's checksums are verified, and no length is trusted
+beyond the file's end or the ceiling for one record (``max_record``); a corrupt record raises an
+error naming its shard, record and byte offset. The reading, splitting and cropping live in
+:mod:`pipelines.reader` (no torch); this module only turns its arrays into tensors.
 
 torch is optional (``pip install 'blurgen[torch]'``) and imported here only: ``import blurgen``
 does not import it. The reader parses records with the ``tfrecord`` package's protos, so do not
@@ -37,6 +38,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised where torch i
     raise ModuleNotFoundError("blurgen.torchdata needs PyTorch: pip install 'blurgen[torch]' "
                               "(or pip install torch)", name="torch") from None
 
+from blurgen import framing
 from pipelines import reader
 
 
@@ -65,18 +67,23 @@ class PairDataset(IterableDataset):
       shuffle: permute the shards each epoch and mix records through a buffer of
         ``shuffle_buffer``; False reads them in file order.
       with_key: yield ``(blurred, sharp, key)`` instead of ``(blurred, sharp)``.
+      max_record: the most bytes one record may claim (None: ``$BLURGEN_MAX_RECORD_MIB`` MiB, or
+        256 MiB); a larger length is refused as corrupt before anything is allocated for it.
 
     Raises:
-      ValueError: a glob that matches no shard.
+      ValueError: a glob that matches no shard, or a ``max_record`` that is not a positive size.
+      pipelines.records.CorruptRecordError: while iterating, a damaged record, naming its shard,
+        index and byte offset.
     """
 
     def __init__(self, pattern: str | Sequence[str], crop: int | None = None, seed: int = 0,
                  shuffle: bool = False, shuffle_buffer: int = reader.DEFAULT_SHUFFLE_BUFFER,
-                 with_key: bool = False):
+                 with_key: bool = False, max_record: int | None = None):
         super().__init__()
         if crop is not None and crop < 1:
             raise ValueError(f"crop must be a positive number of pixels or None, got {crop}")
         self.files = reader.list_shards(pattern)
+        self.max_record = framing.max_record_bytes(max_record)  # a bad setting fails here, not in a worker
         self.crop, self.seed, self.shuffle = crop, seed, shuffle
         self.shuffle_buffer, self.with_key = shuffle_buffer, with_key
         self.epoch = 0
@@ -91,7 +98,7 @@ class PairDataset(IterableDataset):
         rank, world = _rank()
         pairs = reader.iter_pairs(self.files, crop=self.crop, seed=self.seed, epoch=self.epoch,
                                   shuffle=self.shuffle, part=rank * workers + worker, parts=world * workers,
-                                  shuffle_buffer=self.shuffle_buffer)
+                                  shuffle_buffer=self.shuffle_buffer, max_record=self.max_record)
         for pair in pairs:
             item = (to_tensor(pair["blurred"]), to_tensor(pair["sharp"]))
             yield (*item, pair["key"]) if self.with_key else item

@@ -1,8 +1,9 @@
 """``blurgen inspect DIR``: check a written dataset against its metadata, record by record.
 
-Every record's framing and both CRC32C checksums are verified (the ``tfrecord`` package's reader
-does not check them), every record must parse as an Example of the schema with a unique key, and
-the records per shard and per split must equal ``dataset_info.json`` and ``manifest.json``.
+Every record's framing and both CRC32C checksums are verified, each length before its data is
+read (the ``tfrecord`` package's reader checks neither), every record must parse as an Example of
+the schema with a unique key, and the records per shard and per split must equal
+``dataset_info.json`` and ``manifest.json``. Every problem is one line with its reason.
 The folder must hold one dataset (no shards of another name, metadata of one run) and no commit
 that a killed run left half done.
 With ``--deep`` every image is also decoded and its size checked; ``--sheet`` draws a contact sheet;
@@ -62,6 +63,17 @@ def shard_paths(out: str, info: dict[str, Any]) -> Iterator[tuple[str, str, int]
 def iter_examples(path: str) -> Iterator[bytes]:
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
         yield from records.read_records(f, path)
+
+
+def reason(exc: BaseException, path: str) -> str:
+    """What went wrong, in one line, never empty: the message without a leading ``path: `` (the
+    report names the path itself), or the exception's kind where it says nothing (``MemoryError``)."""
+    text = " ".join(str(exc).split())
+    if text.startswith(f"{path}: "):
+        text = text[len(path) + 2:]
+    if isinstance(exc, (KeyError, MemoryError)) or not text:
+        text = f"{type(exc).__name__}: {text}" if text else f"{type(exc).__name__} (no message)"
+    return text
 
 
 def _check_record(data: bytes, path: str, index: int, deep: bool) -> dict[str, Any]:
@@ -140,7 +152,7 @@ def inspect_dataset(out: str, deep: bool = False,
                 keys.add(key)
                 found += 1
         except Exception as exc:  # noqa: BLE001 - report and go on to the next shard
-            report.problems.append(f"{path}: {exc}")
+            report.problems.append(f"{path}: {reason(exc, path)}")
         rep.records += found
         if found != expected:
             report.problems.append(f"{path}: {found} records, dataset_info.json says {expected}")

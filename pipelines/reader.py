@@ -3,8 +3,9 @@
 Everything a reader outside tf.data needs, in plain Python and numpy, so that it is tested
 without torch: list shard files from globs (local, or any filesystem Beam reads, such as
 ``gs://``), give each reader process its share of the files, read every record with both
-CRC32C checksums verified (a corrupt record is a :class:`~pipelines.records.CorruptRecordError`
-naming its shard and record), decode the pair, and cut the same random crop and flip from both
+CRC32C checksums verified and every length checked against the file before its data is read (a
+corrupt record is a :class:`~pipelines.records.CorruptRecordError` naming its shard, record and
+byte offset), decode the pair, and cut the same random crop and flip from both
 images. :mod:`blurgen.torchdata` wraps this in a ``torch.utils.data.IterableDataset``;
 :func:`iter_examples` is the generator the Hugging Face recipe in the README hands to
 ``datasets.Dataset.from_generator``.
@@ -68,10 +69,12 @@ def open_shard(path: str) -> BinaryIO:
     return open(path, "rb")
 
 
-def read_records(path: str) -> Iterator[bytes]:
-    """Each record's bytes, both checksums verified (``CorruptRecordError`` names the shard)."""
+def read_records(path: str, max_record: int | None = None) -> Iterator[bytes]:
+    """Each record's bytes, both checksums verified and no length trusted beyond the file's end or
+    the ceiling for one record (``max_record`` bytes, see :func:`blurgen.framing.max_record_bytes`);
+    ``CorruptRecordError`` names the shard, the record and its byte offset."""
     with open_shard(path) as f:
-        yield from records.read_records(f, path)
+        yield from records.read_records(f, path, max_record=max_record)
 
 
 def epoch_order(files: Sequence[str], seed: int, epoch: int, shuffle: bool) -> list[str]:
@@ -99,16 +102,30 @@ def share(files: Sequence[str], part: int, parts: int) -> tuple[list[str], int, 
     return list(files), parts, part
 
 
-def decode_pair(data: bytes, shard: str) -> dict[str, Any]:
+def decode_pair(data: bytes, shard: str, index: int | None = None) -> dict[str, Any]:
     """One record as Python values: ``key`` (str), ``blurred`` and ``sharp`` (HxWx3 RGB uint8,
     pixels as stored, as tf.data decodes them), ``kernel`` (float32 ``kernel_shape`` array, or
-    None for a real pair), ``source`` and ``params`` (dict)."""
-    ex = decode_example(data)
+    None for a real pair), ``source`` and ``params`` (dict).
+
+    Raises:
+      ValueError: a record that is not a blurgen Example (naming ``shard`` and record ``index``),
+        or an image that cannot be decoded (naming the record's key).
+    """
+    try:
+        ex = decode_example(data)
+    except Exception as exc:  # noqa: BLE001 - whatever the bytes hold, the finding is the same
+        where = shard if index is None else f"{shard}: record {index}"
+        raise ValueError(f"{where} is not a blurgen pair ({type(exc).__name__}: {_one_line(exc)}); "
+                         "is this a dataset of another tool? Check the shard with blurgen inspect") from None
     name = f"{shard} record {ex[schema.KEY]!r}"
     return {"key": ex[schema.KEY],
             "blurred": decode_image(ex[schema.BLURRED], f"{name} (blurred)", orientation=False),
             "sharp": decode_image(ex[schema.SHARP], f"{name} (sharp)", orientation=False),
             "kernel": ex[schema.KERNEL], "source": ex[schema.SOURCE], "params": ex[schema.PARAMS]}
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or "no message"
 
 
 def pad_to(img: np.ndarray, crop: int) -> np.ndarray:
@@ -155,38 +172,41 @@ def _mixed(items: Iterator[Any], buffer: int, rng: np.random.Generator) -> Itera
 
 def iter_pairs(files: Sequence[str], crop: int | None = None, seed: int = 0, epoch: int = 0,
                shuffle: bool = False, part: int = 0, parts: int = 1,
-               shuffle_buffer: int = DEFAULT_SHUFFLE_BUFFER) -> Iterator[dict[str, Any]]:
+               shuffle_buffer: int = DEFAULT_SHUFFLE_BUFFER,
+               max_record: int | None = None) -> Iterator[dict[str, Any]]:
     """The pairs reader ``part`` of ``parts`` yields in one epoch, as :func:`decode_pair` dicts.
 
     ``crop`` cuts an aligned random window and flip (:func:`aligned_crop`); None keeps whole
     images. ``shuffle`` permutes the files per epoch and mixes records through a buffer of
-    ``shuffle_buffer``. Randomness comes from ``(seed, epoch, part)`` only: the same arguments
-    give the same pairs in the same order.
+    ``shuffle_buffer``. ``max_record`` is the most bytes one record may claim
+    (:func:`blurgen.framing.max_record_bytes`). Randomness comes from ``(seed, epoch, part)``
+    only: the same arguments give the same pairs in the same order.
     """
     mine, stride, offset = share(epoch_order(files, seed, epoch, shuffle), part, parts)
     rng = np.random.default_rng([seed, epoch, part, parts])
 
-    def records_of_mine() -> Iterator[tuple[str, bytes]]:
+    def records_of_mine() -> Iterator[tuple[str, int, bytes]]:
         for path in mine:
-            for index, data in enumerate(read_records(path)):
+            for index, data in enumerate(read_records(path, max_record)):
                 if index % stride == offset:
-                    yield path, data
+                    yield path, index, data
 
     stream = _mixed(records_of_mine(), shuffle_buffer, rng) if shuffle else records_of_mine()
-    for path, data in stream:
-        pair = decode_pair(data, path)
+    for path, index, data in stream:
+        pair = decode_pair(data, path, index)
         if crop is not None:
             pair["blurred"], pair["sharp"] = aligned_crop(pair["blurred"], pair["sharp"], crop, rng)
         yield pair
 
 
-def iter_examples(files: Sequence[str], crop: int | None = None, seed: int = 0) -> Iterator[dict[str, Any]]:
+def iter_examples(files: Sequence[str], crop: int | None = None, seed: int = 0,
+                  max_record: int | None = None) -> Iterator[dict[str, Any]]:
     """Rows for ``datasets.Dataset.from_generator``: ``key``, ``blurred``, ``sharp`` (HxWx3
     uint8), ``kernel`` (a list of rows, empty for a real pair), ``source`` and ``params`` (JSON
     text). Hugging Face splits ``files`` among its processes (``num_proc``) when they are passed
     in ``gen_kwargs``, as list arguments are."""
     from pipelines.examples import params_json
-    for pair in iter_pairs(list(files), crop=crop, seed=seed):
+    for pair in iter_pairs(list(files), crop=crop, seed=seed, max_record=max_record):
         kernel = pair["kernel"]
         yield {"key": pair["key"], "blurred": pair["blurred"], "sharp": pair["sharp"],
                "kernel": [] if kernel is None else kernel.tolist(), "source": pair["source"],

@@ -1,47 +1,29 @@
-"""TFRecord framing, written and read by hand so that every byte is ours to fix and check.
+"""TFRecord files written and read by hand, so that every byte is ours to fix and check.
 
-A TFRecord file is a sequence of records, each framed as::
-
-    uint64 length (little-endian) | uint32 masked_crc32c(length) | data | uint32 masked_crc32c(data)
+The framing itself (each record's length, data and checksums) lives in :mod:`blurgen.framing`,
+which the trainer's TensorFlow side uses too; this module writes framed records and reads them
+back.
 
 We write shards ourselves (rather than with Beam's ``WriteToTFRecord``, which spreads records over
 shards at random) so that the same records always give the same bytes, and we read them ourselves
-because the ``tfrecord`` package's reader does not verify the checksums.
+because the ``tfrecord`` package's reader verifies no checksum and trusts any length.
 """
 from __future__ import annotations
 
-import struct
 from typing import BinaryIO, Iterable, Iterator
 
-import google_crc32c
+from blurgen import framing
+from blurgen.framing import CorruptRecordError, frame, masked_crc  # noqa: F401 - this module's names too
 
-_MASK_DELTA = 0xA282EAD8
-_LENGTH = struct.Struct("<Q")
-_CRC = struct.Struct("<I")
-
-
-class CorruptRecordError(ValueError):
-    """A shard whose framing or checksums are wrong; the message names the file and the record."""
-
-
-def masked_crc(data: bytes) -> int:
-    """TFRecord's masked CRC32C: rotate right by 15 bits, add a constant (mod 2**32)."""
-    crc = google_crc32c.value(data)
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
-
-
-def frame(data: bytes) -> bytes:
-    """One record's bytes on disk, framing included."""
-    length = _LENGTH.pack(len(data))
-    return b"".join((length, _CRC.pack(masked_crc(length)), data, _CRC.pack(masked_crc(data))))
+_LENGTH_BYTES = 8
 
 
 def framed_length(framed: bytes) -> int:
     """The length a frame says it has (header, data and both checksums), from its first 8 bytes;
     -1 when fewer than 8 bytes are given."""
-    if len(framed) < _LENGTH.size:
+    if len(framed) < _LENGTH_BYTES:
         return -1
-    return _LENGTH.unpack_from(framed)[0] + _LENGTH.size + 2 * _CRC.size
+    return int.from_bytes(framed[:_LENGTH_BYTES], "little") + framing.HEADER_BYTES + framing.FOOTER_BYTES
 
 
 def write_records(f: BinaryIO, records: Iterable[bytes]) -> tuple[int, int]:
@@ -55,34 +37,13 @@ def write_records(f: BinaryIO, records: Iterable[bytes]) -> tuple[int, int]:
     return count, size
 
 
-def _read_exact(f: BinaryIO, n: int, name: str, index: int, what: str) -> bytes:
-    buf = f.read(n)
-    if len(buf) != n:
-        raise CorruptRecordError(
-            f"{name}: record {index} is cut short ({what}: {len(buf)} of {n} bytes); the shard is truncated")
-    return buf
-
-
-def read_records(f: BinaryIO, name: str = "<shard>") -> Iterator[bytes]:
-    """Yield the data of each record in ``f``, verifying both checksums of every record.
+def read_records(f: BinaryIO, name: str = "<shard>", size: int | None = None,
+                 max_record: int | None = None) -> Iterator[bytes]:
+    """Yield the data of each record in ``f``, verifying both checksums of every record and each
+    length before its data is read (:func:`blurgen.framing.read_records`).
 
     Raises:
-      CorruptRecordError: a truncated file or a checksum mismatch, naming ``name`` and the record index.
+      CorruptRecordError: a truncated file, a length that cannot be right or a checksum mismatch,
+        naming ``name``, the record's index and its byte offset.
     """
-    index = 0
-    while True:
-        head = f.read(_LENGTH.size)
-        if not head:
-            return
-        if len(head) != _LENGTH.size:
-            raise CorruptRecordError(f"{name}: record {index} is cut short (length field); the shard is truncated")
-        (length_crc,) = _CRC.unpack(_read_exact(f, _CRC.size, name, index, "length checksum"))
-        if masked_crc(head) != length_crc:
-            raise CorruptRecordError(f"{name}: record {index} has a bad length checksum; the shard is corrupt")
-        (length,) = _LENGTH.unpack(head)
-        data = _read_exact(f, length, name, index, "data")
-        (data_crc,) = _CRC.unpack(_read_exact(f, _CRC.size, name, index, "data checksum"))
-        if masked_crc(data) != data_crc:
-            raise CorruptRecordError(f"{name}: record {index} has a bad data checksum; the shard is corrupt")
-        yield data
-        index += 1
+    return framing.read_records(f, name, size=size, max_record=max_record)

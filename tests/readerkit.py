@@ -2,13 +2,15 @@
 and TFRecord framing), without Beam; used by tests/pipelines and tests/readers alike."""
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import numpy as np
 
 from blurgen import schema
 from blurgen.images import encode_png
-from pipelines import records
+from pipelines import metadata, records
 from pipelines.examples import Pair, encode_example
 
 
@@ -44,3 +46,16 @@ def write_shards(out: Path, count: int, shards: int, height: int = 24, width: in
 def index_of(img: np.ndarray) -> int:
     """The pair index stored in the first pixel of a whole (uncropped) image."""
     return int(img[0, 0, 0]) + 256 * int(img[0, 0, 1])
+
+
+def write_dataset(out: Path, count: int, shards: int, height: int = 24, width: int = 32) -> list[str]:
+    """:func:`write_shards` (split ``train``) with a ``dataset_info.json`` beside them, as
+    ``blurgen inspect`` expects a dataset; returns the shard paths."""
+    write_shards(out, count, shards, height, width)
+    paths = [str(out / schema.shard_name("blurgen", "train", s, shards)) for s in range(shards)]
+    infos = [{"split": "train", "index": s, "records": len(range(s, count, shards)),
+              "bytes": Path(p).stat().st_size} for s, p in enumerate(paths)]
+    info = metadata.dataset_info_json("blurgen", infos, "reader test pairs")
+    (out / metadata.DATASET_INFO).write_text(json.dumps(info))
+    return paths
+

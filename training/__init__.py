@@ -8,6 +8,7 @@ the field names of :mod:`blurgen.schema`.
 Modules, one role each:
   * :mod:`training.config`: :class:`TrainConfig` (every setting and its default) and ``PRESETS``.
   * :mod:`training.data`: shard globs to batches of aligned crops, or to whole images for scoring.
+  * :mod:`training.integrity`: the header pass before tf.data opens a shard; errors naming a damaged one.
   * :mod:`training.networks`: generator and critic factories (``GENERATORS``, ``CRITICS`` registries).
   * :mod:`training.losses`: adversarial and content losses (``ADVERSARIAL_LOSSES``, ``CONTENT_LOSSES``).
   * :mod:`training.gan`: the GAN as a ``keras.Model`` with its own ``train_step``.

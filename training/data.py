@@ -5,27 +5,27 @@ channels), which is what the generator takes; :func:`to_uint8` goes back. Shards
 ``tf.io.gfile.glob``, so ``gs://`` patterns work like local ones. Field names come from
 :mod:`blurgen.schema`, the one place the pipelines' writer also takes them from.
 
-A corrupt record (bad CRC, truncated file) stops reading with :class:`CorruptShardError`, which
-names the shard; with ``ignore_errors=True`` the rest of that shard is skipped instead and
-:func:`scan_shards` says how many records survived in each shard.
+No shard reaches ``tf.data`` before the header pass of :mod:`training.integrity` has checked its
+framing (TensorFlow's reader trusts any length that passes its checksum, and a crafted one crashes
+it). A damaged shard stops reading with :class:`CorruptShardError`, which names the shard, the
+record and its byte offset; with ``ignore_errors=True`` each damaged shard is read up to its damage
+instead, and :func:`scan_shards` says how many records survived in each shard.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import tensorflow as tf
 
 from blurgen import schema
+# The shard checks are part of this module's interface (fit, score and the tests use data.NAME).
+from training.integrity import (CorruptShardError, ShardReport, check_framing, corrupt_shard_error,  # noqa: F401
+                                framing_reports, iterate_checked, scan_shards)
 
 AUTOTUNE = tf.data.AUTOTUNE
 MAX_OPEN_SHARDS = 64  # shards read at once (each holds a 1 MiB read buffer)
 log = logging.getLogger("training.data")
-
-
-class CorruptShardError(ValueError):
-    """A shard that cannot be read to its end; the message names it and says what to do."""
 
 
 def _feature_spec() -> dict[str, object]:
@@ -82,14 +82,21 @@ def list_shards(patterns: str | Sequence[str]) -> list[str]:
     return sorted(files)
 
 
-def check_schema(files: Sequence[str]) -> None:
+def check_schema(files: Sequence[str], readable: Sequence[int] | None = None) -> None:
     """Parse the first record of every shard (read in parallel) with the fields training needs.
+
+    ``readable`` is :func:`check_framing`'s answer for ``files`` (run here where None): shards
+    whose first record is damaged are left out, to the reading itself, which names them.
 
     Raises:
       ValueError: naming the first shard whose records are of another schema (another tool's
-        dataset, or not Examples at all) and the features it holds. Unreadable first records are
-        left to the reading itself, which names corrupt shards.
+        dataset, or not Examples at all) and the features it holds.
     """
+    if readable is None:
+        readable = check_framing(files, ignore_errors=True)
+    files = [f for f, n in zip(files, readable) if n != 0]
+    if not files:
+        return
     spec = {k: FEATURE_SPEC[k] for k in _PAIR_FIELDS}
 
     def first(path):
@@ -191,13 +198,16 @@ def _pad_to(img: tf.Tensor, crop: int) -> tf.Tensor:
     return img
 
 
-def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int | None) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices(list(files))
+def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int | None,
+             readable: Sequence[int]) -> tf.data.Dataset:
+    """The records of ``files``, each shard read no further than :func:`check_framing` allows
+    (``readable``: -1 for all), so that tf.data never meets a header the pass has not approved."""
+    ds = tf.data.Dataset.from_tensor_slices((list(files), tf.constant(list(readable), tf.int64)))
     if shuffle:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
 
-    def one_file(path):
-        d = tf.data.TFRecordDataset(path, buffer_size=1 << 20)
+    def one_file(path, count):
+        d = tf.data.TFRecordDataset(path, buffer_size=1 << 20).take(count)
         return d.ignore_errors() if ignore_errors else d
 
     # Deterministic order: with the seeded shuffles and per-element crop seeds, the same seed gives
@@ -206,45 +216,6 @@ def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int
     # pipelines' record order (blurgen.schema.record_order) already scatters each photo's records.
     return ds.interleave(one_file, cycle_length=min(len(files), MAX_OPEN_SHARDS), block_length=1,
                          num_parallel_calls=AUTOTUNE, deterministic=True)
-
-
-@dataclass(frozen=True)
-class ShardReport:
-    """What :func:`scan_shards` found in one shard: records readable, and the error that ended it."""
-
-    path: str
-    records: int
-    error: str | None = None
-
-
-def scan_shards(files: Iterable[str]) -> list[ShardReport]:
-    """Read every record of every shard (no decoding) and report where each one breaks, if it does."""
-    reports = []
-    for path in files:
-        n, error = 0, None
-        it = iter(tf.data.TFRecordDataset(path))
-        while True:
-            try:
-                next(it)
-            except StopIteration:
-                break
-            except tf.errors.OpError as exc:
-                error = f"{type(exc).__name__}: {exc.message.strip()}"
-                break
-            n += 1
-        reports.append(ShardReport(path, n, error))
-    return reports
-
-
-def corrupt_shard_error(files: Sequence[str], exc: Exception) -> CorruptShardError:
-    """The error to raise when reading failed: scans ``files`` to name the broken shard(s)."""
-    bad = [r for r in scan_shards(files) if r.error]
-    if not bad:
-        return CorruptShardError(f"reading the shards failed ({exc}) but every shard reads to its end on a "
-                                 "second look; check the storage and try again")
-    lines = "; ".join(f"{r.path}: {r.error} after {r.records} good records" for r in bad)
-    return CorruptShardError(f"corrupt shard(s): {lines}. Rebuild them, remove them from the pattern, "
-                             "or pass --ignore-errors to skip the rest of a broken shard")
 
 
 # Hold-out buckets: a record belongs to the validation part when its hash bucket is below
@@ -290,8 +261,9 @@ def train_dataset(patterns: str | Sequence[str], batch: int, crop: int, shuffle_
     only the others (:func:`holdout_mask`), before anything is decoded.
     """
     files = list_shards(patterns)
-    check_schema(files)
-    ds = _records(files, shuffle=True, ignore_errors=ignore_errors, seed=seed)
+    readable = check_framing(files, ignore_errors)
+    check_schema(files, readable)
+    ds = _records(files, shuffle=True, ignore_errors=ignore_errors, seed=seed, readable=readable)
     if holdout is not None:
         ds = ds.filter(holdout_filter(*holdout))
     # Shuffle serialized records (small) before decoding (large), and before repeat so that
@@ -320,8 +292,9 @@ def eval_dataset(patterns: str | Sequence[str], ignore_errors: bool = False) -> 
     HxWx3 uint8; ``index`` is the record's position among the readable records (with
     ``ignore_errors`` the gaps are the undecodable ones)."""
     files = list_shards(patterns)
-    check_schema(files)
-    ds = _records(files, shuffle=False, ignore_errors=ignore_errors, seed=None)
+    readable = check_framing(files, ignore_errors)
+    check_schema(files, readable)
+    ds = _records(files, shuffle=False, ignore_errors=ignore_errors, seed=None, readable=readable)
     ds = tf.data.Dataset.zip((ds, tf.data.Dataset.counter()))
 
     def prepare(record, index):
@@ -333,16 +306,3 @@ def eval_dataset(patterns: str | Sequence[str], ignore_errors: bool = False) -> 
     if ignore_errors:
         ds = ds.ignore_errors()
     return ds.prefetch(2)
-
-
-def iterate_checked(ds: tf.data.Dataset, files: Sequence[str]):
-    """Iterate ``ds`` eagerly, turning a ``DataLossError`` into a :class:`CorruptShardError` naming the shard."""
-    it = iter(ds)
-    while True:
-        try:
-            item = next(it)
-        except StopIteration:
-            return
-        except tf.errors.DataLossError as exc:
-            raise corrupt_shard_error(files, exc) from exc
-        yield item

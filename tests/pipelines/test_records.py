@@ -48,5 +48,6 @@ def test_corruption_is_detected(where, message):
 
 def test_truncation_is_detected():
     framed = records.frame(b"x" * 50) + records.frame(b"y" * 50)
-    with pytest.raises(records.CorruptRecordError, match="s.tfrecord: record 1 is cut short"):
+    with pytest.raises(records.CorruptRecordError,
+                       match="s.tfrecord: record 1 at byte 66 claims 50 bytes of data, but 40 are left"):
         list(records.read_records(io.BytesIO(framed[:-10]), "s.tfrecord"))

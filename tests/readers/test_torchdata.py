@@ -78,8 +78,26 @@ def test_a_corrupt_record_names_its_shard_through_the_loader(tmp_path):
     data = bytearray(shard.read_bytes())
     data[-10] ^= 0xFF
     shard.write_bytes(bytes(data))
-    with pytest.raises(Exception, match=r"blurgen-train.tfrecord-00000-of-00001: record 3 has a bad data checksum"):
+    with pytest.raises(Exception, match=r"blurgen-train.tfrecord-00000-of-00001: record 3 at byte [\d,]+ has a bad "
+                                        r"data checksum"):
         list(DataLoader(PairDataset(str(tmp_path / "*.tfrecord-*")), batch_size=None, num_workers=1))
+
+
+def test_a_crafted_length_is_refused_in_one_line_before_anything_is_allocated(tmp_path):
+    from fuzzkit import craft_length
+    write_shards(tmp_path, count=4, shards=1)
+    shard = str(next(tmp_path.glob("*.tfrecord-*")))
+    at = craft_length(shard, 2, 40 << 30)
+    got = []
+    with pytest.raises(ValueError) as err:
+        for blurred, sharp in DataLoader(PairDataset(shard), batch_size=None):
+            got.append(blurred)
+    assert str(err.value).startswith(f"{shard}: record 2 at byte {at:,} claims 42,949,672,960 bytes of data")
+    assert "\n" not in str(err.value) and len(got) == 2
+    with pytest.raises(ValueError, match="max_record must be a positive number of bytes"):
+        PairDataset(shard, max_record=0)
+    with pytest.raises(ValueError, match=r"record 0 at byte 0 claims [\d,]+ bytes, more than the 1,000 bytes"):
+        list(DataLoader(PairDataset(shard, max_record=1000), batch_size=None))
 
 
 def test_bad_arguments_say_what_to_pass(tmp_path):
