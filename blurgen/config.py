@@ -90,18 +90,18 @@ class RotationConfig:
     The blur varies across the image: each instant's view is the sharp image warped by the
     homography ``K R(t) K^-1`` (``K``: focal length ``f`` px, principal point at the image centre),
     and the blurred image is their mean in linear light. A drawn trajectory is a smooth random path
-    of evenly spaced poses, shifted so that its mean angle is 0; its yaw/pitch part is
+    of ``samples`` evenly spaced poses, shifted so that its mean angle is 0; its yaw/pitch part is
     scaled so that the widest angle between two of its poses is ``tilt`` degrees (the blur at the
     image centre is about ``f * tilt`` px long), its roll part so that roll spans ``roll`` degrees
     (a point ``r`` px from the centre moves about ``r * roll`` px). Both are drawn log-uniformly.
-    A drawn trajectory has as many poses as the render needs (see ``step``).
 
     ``focal_px`` fixes the focal length in px (a value or a range); otherwise it is the 35 mm
     equivalent ``focal_mm`` (drawn uniformly) times the image's long side / 36 mm. ``translation``
     (mm, off at 0) adds a camera shift of that extent before a plane at ``depth`` m. ``trajectory``
     is a given one instead of drawing ("--rotation FILE": rows of pitch, yaw, roll in radians at
     evenly spaced instants, optionally followed by x, y, z in metres). Instants are added between
-    poses until no pixel moves more than ``step`` px from one to the next. A pair stores the
+    poses until no pixel moves more than ``step`` px from one to the next, each weighing the share
+    of the exposure it stands for. A pair stores the
     ``grid`` x ``grid`` local kernels (the blur of a point at the centre of each cell).
     """
 
@@ -121,6 +121,8 @@ class RotationConfig:
         0, 100, "the extent of the camera's shift; hand shake moves it a few mm at most", "mm", shape=RANGE))
     depth: tuple[float, float] = setting((1.0, 10.0), Limits(
         0.1, 1000, "the distance of the scene plane, for translation", "m", shape=RANGE))
+    samples: int = setting(32, Limits(2, 10_000, "poses of a drawn trajectory; the render adds instants between "
+                                                 "them", integer=True))
     step: float = setting(0.5, Limits(0.01, 2, "the most any pixel may move between two rendered instants",
                                       "px"))
     grid: int = setting(3, Limits(1, 15, "local kernels per side stored with a pair", integer=True))

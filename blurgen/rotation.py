@@ -12,10 +12,11 @@ The blurred image is the mean, in linear light, of the warped images at evenly s
 of the exposure (each warp: ``cv2.warpPerspective``, bilinear, borders reflected as
 :mod:`blurgen.blur` reflects them). A trajectory is given as ``T`` poses at evenly spaced
 instants, the first and last at the ends of the exposure; between two poses the parameters
-(angles, shifts) move linearly, and every interval is cut into the same number ``m`` of equal
-steps, the least that keeps every pixel within ``step`` px (0.5 by default) of where it was one
-instant before. So a trajectory already that dense is rendered as exactly the mean of its ``T``
-warps, and two poses give a uniform sweep from one to the other.
+(angles, shifts) move linearly, and each interval is cut into the fewest equal steps that keep
+every pixel within ``step`` px (0.5 by default) of where it was one instant before (measured at
+17 x 17 points over the image, corners and edges included). Each instant weighs the share of the
+exposure it stands for. So a trajectory already that dense is rendered as exactly the mean of its
+``T`` warps, and two poses give a uniform sweep from one to the other.
 
 A local kernel is the blur of one point: the projections ``H_i p`` of a point ``p`` at every
 instant, splatted bilinearly onto a canvas whose centre pixel is ``p``, each with weight
@@ -35,7 +36,7 @@ from blurgen.kernels import splat
 # The most instants one render may take: about a minute of work on a 1280x720 photo.
 MAX_INSTANTS = 20_000
 _MARGIN = 0.98  # probes 1/16 of the image apart can miss the largest step by a little
-BAND = 32  # rows rendered at a time (about 0.7 MB of RGBA float32 at 1280 px wide, which cache holds)
+BAND = 32  # rows rendered at a time (about 0.5 MB of RGB float32 at 1280 px wide, which cache holds)
 _PROBES = 17  # probe points per side where displacements are measured (corners and edges included)
 
 
@@ -90,84 +91,122 @@ def largest_step(trajectory: np.ndarray, focal: float, height: int, width: int,
     """The most any probe point moves, in px, from one pose of ``trajectory`` to the next."""
     if len(trajectory) < 2:
         return 0.0
-    q = project(homographies(trajectory, focal, height, width, depth), probe_points(height, width))
-    return float(np.linalg.norm(np.diff(q, axis=0), axis=2).max())
+    return float(_steps(np.asarray(trajectory, dtype=np.float64), focal, height, width, depth).max())
+
+
+def _steps(traj: np.ndarray, focal: float, height: int, width: int, depth: float | None) -> np.ndarray:
+    """The most any probe point moves from each pose of ``traj`` to the next: (T - 1,) px."""
+    q = project(homographies(traj, focal, height, width, depth), probe_points(height, width))
+    return np.linalg.norm(np.diff(q, axis=0), axis=2).max(axis=1)
+
+
+def _subdivide(traj: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``traj`` (T, C) with interval k cut into ``cuts[k]`` equal steps, linearly; returns the poses
+    and their times (in units of the given poses' spacing)."""
+    k = np.repeat(np.arange(len(cuts)), cuts)
+    frac = (np.arange(len(k)) - np.repeat(np.cumsum(cuts) - cuts, cuts)) / np.repeat(cuts, cuts)
+    poses = traj[k] + frac[:, None] * (traj[k + 1] - traj[k])
+    return np.concatenate([poses, traj[-1:]]), np.concatenate([k + frac, [len(cuts)]])
+
+
+def instant_weights(times: np.ndarray) -> np.ndarray:
+    """The share of the exposure each instant stands for: half the time to each neighbour, the
+    first and last a whole step (so that evenly spaced instants weigh the same, 1 / N: the mean
+    of the warps); (N,) float64 summing to 1."""
+    if len(times) == 1:
+        return np.ones(1)
+    gaps = np.diff(times)
+    w = np.concatenate([[gaps[0]], (gaps[:-1] + gaps[1:]) / 2, [gaps[-1]]])
+    return w / w.sum()
 
 
 def instants(trajectory: np.ndarray, focal: float, height: int, width: int, step: float = 0.5,
-             depth: float | None = None) -> np.ndarray:
-    """The poses to render: ``trajectory`` (T, C) with every interval cut into the same number
-    ``m`` of equal steps (parameters linear in time), the least ``m`` with no probe point moving
-    more than ``step`` px per step; ((T - 1) m + 1, C) float64 (``trajectory`` itself when m = 1).
+             depth: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The poses to render and their weights: each interval of ``trajectory`` (T, C) cut into the
+    fewest equal steps (parameters linear in time) with no probe point moving more than ``step``
+    px per step; weights by :func:`instant_weights`. A trajectory that dense already comes back
+    as it is, with equal weights.
 
+    Returns:
+      ``(poses, weights)``: (N, C) float64 and (N,) float64.
     Raises:
       ValueError: the render would need more than :data:`MAX_INSTANTS` instants.
     """
     traj = np.asarray(trajectory, dtype=np.float64)
-    moved = largest_step(traj, focal, height, width, depth)
-    m = max(1, math.ceil(moved / step - 1e-9))
+    if len(traj) == 1:
+        return traj, np.ones(1)
+    moved = _steps(traj, focal, height, width, depth)
+    cuts = np.maximum(1, np.ceil(moved / step - 1e-9)).astype(np.int64)
     while True:
-        count = (len(traj) - 1) * m + 1
-        if count > MAX_INSTANTS:
-            raise ValueError(f"the trajectory moves a pixel up to {moved:.0f} px between two of its {len(traj)} "
-                             f"poses at a focal length of {focal:.0f} px: rendering it would take {count:,} or more "
-                             f"instants (at most {MAX_INSTANTS:,}); use smaller angles or a shorter focal length")
-        poses = _subdivide(traj, m)
+        if cuts.sum() + 1 > MAX_INSTANTS:
+            raise ValueError(f"the trajectory moves a pixel up to {moved.max():.0f} px between two of its {len(traj)} "
+                             f"poses at a focal length of {focal:.0f} px: rendering it would take {cuts.sum() + 1:,} "
+                             f"or more instants (at most {MAX_INSTANTS:,}); use smaller angles or a shorter "
+                             "focal length")
+        poses, times = _subdivide(traj, cuts)
+        if np.all(cuts == 1):
+            return traj, instant_weights(times)
         # Points move a little unevenly within an interval (angles are linear in time, positions
         # are not quite): check the steps themselves, with a margin for the probes' spacing.
-        if m == 1 or largest_step(poses, focal, height, width, depth) <= step * _MARGIN:
-            return poses
-        m += max(1, m // 16)
+        sub = _steps(poses, focal, height, width, depth)
+        long = np.zeros(len(cuts), bool)
+        np.logical_or.at(long, np.floor(times[:-1]).astype(np.int64), sub > step * _MARGIN)
+        if not long.any():
+            return poses, instant_weights(times)
+        cuts[long] += np.maximum(1, cuts[long] // 16)
 
 
-def _subdivide(traj: np.ndarray, m: int) -> np.ndarray:
-    """``traj`` with every interval cut into ``m`` equal steps, linearly."""
-    if m == 1:
-        return traj
-    frac = np.arange(m) / m
-    between = traj[:-1, None, :] + frac[None, :, None] * np.diff(traj, axis=0)[:, None, :]
-    return np.concatenate([between.reshape(-1, traj.shape[1]), traj[-1:]], axis=0)
+def _margin(homs: np.ndarray, height: int, width: int) -> int:
+    """How far outside the image (px, rounded up, plus 2 for the bilinear taps) any output pixel
+    of the instants ``homs`` samples the sharp image."""
+    probes = probe_points(height, width)
+    back = project(np.linalg.inv(homs), probes)
+    outside = np.maximum(np.maximum(-back, back - [width - 1, height - 1]), 0.0)
+    return int(math.ceil(float(outside.max(initial=0.0)))) + 2
 
 
-def _as_simd_layout(x: np.ndarray) -> np.ndarray:
-    # OpenCV warps 1- and 4-channel float32 images with SIMD code, 3-channel ones without
-    # (about 10x slower): carry RGB as RGBA and drop the fourth channel at the end.
-    if x.ndim == 3 and x.shape[2] == 3:
-        return cv2.cvtColor(x, cv2.COLOR_RGB2RGBA)
-    return np.ascontiguousarray(x)
+def render(image: np.ndarray, homs: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The mean of ``image`` warped by each homography (``dst(H p) = src(p)``), reflected borders,
+    each warp weighted by ``weights`` (N,) summing to 1 (``None``: equal weights).
 
-
-def render(image: np.ndarray, homs: np.ndarray) -> np.ndarray:
-    """The mean of ``image`` warped by each homography (``dst(H p) = src(p)``), reflected borders.
-
-    The output is made in bands of :data:`BAND` rows, each band warped at every instant and summed
-    while it stays in the CPU's cache (a whole-frame sum of float32 RGBA frames is limited by
-    memory traffic): each band's warp is the full warp's homography shifted by the band's offset.
+    How, for speed (every figure is one OpenCV warp per instant): the image is reflected once
+    into a margin wide enough for every instant (as ``cv2.BORDER_REFLECT_101``, so the result is
+    that of reflected borders), because OpenCV warps 3-channel float images with SIMD code only
+    for constant or replicated borders; and the output is made in bands of :data:`BAND` rows, each
+    band warped at every instant and summed while it stays in the CPU's cache.
 
     Args:
       image: float32 HxW or HxWx3 (linear light; any range).
       homs: (N, 3, 3) homographies, one per instant.
+      weights: (N,) shares of the exposure, or ``None``.
     Returns:
       float32 array of the image's shape.
     """
     x = np.asarray(image, dtype=np.float32)
     h, w = x.shape[:2]
-    if np.all(homs == homs[:1]):  # one pose (a still camera): one warp, no rounding from the mean
+    if weights is not None and np.all(weights == weights[0]):
+        weights = None  # equal shares: sum, then divide once
+    if weights is None and np.all(homs == homs[:1]):  # a still camera: one warp, no rounding from the mean
         homs = homs[:1]
-    src = _as_simd_layout(x)
-    acc = np.zeros_like(src)
-    warped = np.empty((min(BAND, h),) + src.shape[1:], np.float32)
+    m = _margin(homs, h, w)
+    src = cv2.copyMakeBorder(x, m, m, m, m, cv2.BORDER_REFLECT_101)
+    into_padded = np.array([[1.0, 0.0, m], [0.0, 1.0, m], [0.0, 0.0, 1.0]])
+    homs = homs @ np.linalg.inv(into_padded)  # padded source pixels -> output pixels
+    acc = np.zeros_like(x)
+    warped = np.empty((min(BAND, h),) + x.shape[1:], np.float32)
     for top in range(0, h, BAND):
         rows = min(BAND, h - top)
-        shift = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, -top], [0.0, 0.0, 1.0]])
         band, out = acc[top:top + rows], warped[:rows]
-        for hom in shift @ homs:
+        for i, hom in enumerate(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, -top], [0.0, 0.0, 1.0]]) @ homs):
             cv2.warpPerspective(src, hom, (w, rows), dst=out, flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REFLECT_101)
-            cv2.add(band, out, dst=band)
-    if len(homs) > 1:
+                                borderMode=cv2.BORDER_REPLICATE)
+            if weights is None:
+                cv2.add(band, out, dst=band)
+            else:
+                cv2.scaleAdd(out, float(weights[i]), band, dst=band)
+    if weights is None and len(homs) > 1:
         acc *= np.float32(1.0 / len(homs))
-    return acc[:, :, :3] if acc.ndim == 3 and x.ndim == 3 else acc
+    return acc
 
 
 def grid_points(height: int, width: int, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -177,15 +216,16 @@ def grid_points(height: int, width: int, n: int) -> tuple[np.ndarray, np.ndarray
     return ys, xs
 
 
-def point_kernels(homs: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """The blur of each point (P, 2) (x, y px) under the instants ``homs``: (P, k, k) float32 on one
-    odd canvas, origin at the centre pixel, each summing to 1."""
+def point_kernels(homs: np.ndarray, points: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The blur of each point (P, 2) (x, y px) under the instants ``homs`` (weighted by
+    ``weights``, equal if ``None``): (P, k, k) float32 on one odd canvas, origin at the centre
+    pixel, each summing to 1."""
     moves = project(homs, points) - points[None]  # (N, P, 2)
     half = math.ceil(float(np.abs(moves).max(initial=0.0)))
     size = 2 * half + 3
     c = (size - 1) / 2
     pts = (c + moves[..., 0].T) + 1j * (c + moves[..., 1].T)  # (P, N) canvas positions
-    psf = splat(pts, np.full(len(homs), 1.0 / len(homs)), size)
+    psf = splat(pts, np.full(len(homs), 1.0 / len(homs)) if weights is None else weights, size)
     return (psf / psf.sum(axis=(1, 2), keepdims=True)).astype(np.float32)
 
 
@@ -205,20 +245,24 @@ class Shake:
     step: float = 0.5
 
     @cached_property
-    def _homs(self) -> np.ndarray:
-        poses = instants(self.trajectory, self.focal, self.height, self.width, self.step, self.depth)
-        return homographies(poses, self.focal, self.height, self.width, self.depth)
+    def _instants(self) -> tuple[np.ndarray, np.ndarray]:
+        poses, weights = instants(self.trajectory, self.focal, self.height, self.width, self.step, self.depth)
+        return homographies(poses, self.focal, self.height, self.width, self.depth), weights
 
     def homographies(self) -> np.ndarray:
         """(N, 3, 3) homographies of the rendered instants."""
-        return self._homs
+        return self._instants[0]
+
+    def weights(self) -> np.ndarray:
+        """(N,) the share of the exposure of each rendered instant."""
+        return self._instants[1]
 
     def render(self, image: np.ndarray) -> np.ndarray:
         """The blurred image (float32, the image's shape) of a float32 linear-light image."""
         if image.shape[:2] != (self.height, self.width):
             raise ValueError(f"this shake was set up for {self.width}x{self.height} px, not {image.shape[1]}x"
                              f"{image.shape[0]}")
-        return render(image, self.homographies())
+        return render(image, *self._instants)
 
     def local_kernels(self, n: int, box: tuple[int, int, int, int] | None = None
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -232,5 +276,6 @@ class Shake:
         ys, xs = grid_points(h, w, n)
         yy, xx = np.meshgrid(ys + top, xs + left, indexing="ij")
         points = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float64)
-        k = point_kernels(self.homographies(), points)
+        homs, weights = self._instants
+        k = point_kernels(homs, points, weights)
         return k.reshape(n, n, *k.shape[1:]), ys, xs

@@ -19,7 +19,7 @@ import blurgen
 from blurgen.cli import main
 from blurgen.config import CameraConfig, DegradeConfig, KernelConfig, RotationConfig
 from blurgen.images import read_image, write_image
-from blurgen.rotation import Shake, homographies, instants, largest_step
+from blurgen.rotation import Shake, homographies, instants, largest_step, render
 from blurgen.shake import draw_shake
 
 RAW = CameraConfig(linear="none", noise="none")  # the blur alone: no tone curve, no noise
@@ -160,13 +160,36 @@ def test_instants_keep_every_pixel_within_half_a_pixel_of_the_last():
     every = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(float)
     for _ in range(5):
         coarse = rng.normal(0, 0.03, (6, 3))
-        poses = instants(coarse, 80.0, h, w, 0.5)
-        assert np.array_equal(poses[::(len(poses) - 1) // 5], coarse)  # the given poses stay, evenly spaced
+        coarse[3:] *= 0.2  # slower in the second half: fewer instants there
+        poses, weights = instants(coarse, 80.0, h, w, 0.5)
+        at = [int(np.flatnonzero(np.all(poses == pose, axis=1))[0]) for pose in coarse]
+        assert at == sorted(at) and at[0] == 0 and at[-1] == len(poses) - 1  # the given poses stay, in order
+        per_interval = np.diff(at)
+        assert per_interval[:2].min() > per_interval[3:].max()
+        assert weights.sum() == pytest.approx(1.0) and weights[at[1] - 1] < weights[at[-2] + 1]  # fast: short shares
         hs = homographies(poses, 80.0, h, w)
         p = np.concatenate([every, np.ones((len(every), 1))], axis=1) @ hs.transpose(0, 2, 1)
         moved = np.linalg.norm(np.diff(p[..., :2] / p[..., 2:], axis=0), axis=2)
         assert moved.max() <= 0.5 + 1e-9
-        assert len(instants(coarse, 80.0, h, w, 2.0)) < len(poses)  # a coarser step needs fewer
+        assert len(instants(coarse, 80.0, h, w, 2.0)[0]) < len(poses)  # a coarser step needs fewer
+
+
+def test_each_instant_weighs_its_share_of_the_exposure():
+    # A path given coarsely, fast then slow, and the same path given densely at evenly spaced
+    # instants (no instant added, equal weights) blur alike: the added instants of the fast
+    # intervals must weigh less than the given poses of the slow ones.
+    img = _texture(50, 70, seed=2)
+    coarse = np.array([[0, 0, 0], [0.02, 0.06, 0.01], [0.03, 0.12, 0.03], [0.031, 0.125, 0.032], [0.032, 0.13, 0.034]])
+    dense = np.concatenate([coarse[k] + np.linspace(0, 1, 60, endpoint=False)[:, None] * (coarse[k + 1] - coarse[k])
+                            for k in range(4)] + [coarse[-1:]])
+    a, b = Shake(coarse, 100.0, 50, 70), Shake(dense, 100.0, 50, 70)
+    assert len(a.homographies()) < len(b.homographies()) == len(dense)
+    homs = a.homographies()
+    equal = render(img, homs, np.full(len(homs), 1 / len(homs)))  # added instants weighing as much as given poses
+    # The two differ only at the ends (each end instant's share is a whole step of its own
+    # interval): 0.005 of white on average, against 0.06 with equal weights.
+    near, far = np.abs(a.render(img) - b.render(img)).mean(), np.abs(equal - b.render(img)).mean()
+    assert near < 0.008 and near < 0.15 * far
 
 
 def test_local_kernels_are_the_blur_of_points_at_their_centres():
@@ -229,8 +252,8 @@ def test_drawn_trajectories_are_centred_span_the_drawn_angles_and_need_no_added_
         assert math.degrees(np.ptp(traj[:, 2])) == pytest.approx(p["roll"], rel=0.02)
         assert 0.3 <= p["tilt"] <= 1.5 and 0.1 <= p["roll"] <= 0.6 and 24 <= p["focal_mm"] <= 50
         assert p["focal_px"] == pytest.approx(1280 * p["focal_mm"] / 36)
-        assert len(shake.homographies()) == len(traj)  # sampled densely enough already
-        assert largest_step(traj, shake.focal, 720, 1280) <= 0.5
+        assert len(traj) == cfg.samples and len(shake.homographies()) > len(traj)  # instants added between poses
+        assert largest_step(instants(traj, shake.focal, 720, 1280)[0], shake.focal, 720, 1280) <= 0.5
 
 
 def test_rotation_draws_are_deterministic_and_mix_with_kernels(samples):
