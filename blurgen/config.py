@@ -230,11 +230,12 @@ class IspConfig:
     simulates a sensor: the stored image is taken back to linear light and through the inverse
     of a camera's colour matrix (one of ``cameras``, from Adobe DNG / dcraw) and white balance
     (red and blue gains drawn from ``red_gain`` and ``blue_gain``, the ranges of Brooks et al.
-    2019) into camera RAW; the blur, clipping at the sensor's full well (``clip``), a Bayer mosaic
-    (``bayer``), shot and read noise on the mosaic (``camera.noise``), demosaicing with OpenCV
-    (``demosaic``: bilinear, edge-aware, or VNG on an 8-bit mosaic), white balance, colour matrix
-    and tone curve follow, then JPEG if ``camera.jpeg_quality`` asks. ``colour`` and ``mosaic``
-    switch those steps off (noise is then added per RGB pixel of the camera's RAW).
+    2019) into camera RAW; the blur, a Bayer mosaic (``bayer``), shot noise, clipping at the
+    sensor's full well (``clip``) and read noise on the mosaic (``camera.noise``), demosaicing with
+    OpenCV (``demosaic``: bilinear, edge-aware, or VNG on an 8-bit mosaic), white balance (clipped
+    at white with ``clip``), colour matrix and tone curve follow, then JPEG if
+    ``camera.jpeg_quality`` asks. ``colour`` and ``mosaic`` switch those steps off (without the
+    mosaic, noise is added per RGB pixel of the camera's RAW).
     """
 
     mode: str = choice("rgb", ISP_MODES)

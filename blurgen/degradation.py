@@ -136,20 +136,29 @@ def expose(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> tuple[
     return store(x, rng, cam, params), params
 
 
-def sensor_noise(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> tuple[np.ndarray, dict[str, Any]]:
-    """Shot and read noise at levels drawn from ``cam`` (full well log-uniformly, then read noise),
-    in linear units; returns the noisy float32 image and the JSON-ready levels drawn."""
+def noise_levels(rng: np.random.Generator, cam: CameraConfig) -> tuple[float | None, float, dict[str, Any]]:
+    """The full well (photons at white, log-uniform; ``None`` without shot noise) and the read noise
+    (standard deviation in units of white) drawn from ``cam``, in that order, and their JSON-ready
+    record; no draws when ``cam.noise`` is "none"."""
     params: dict[str, Any] = {}
+    full_well, read = None, 0.0
     if cam.noise != "none":
-        full_well = None
         if cam.noise == "poisson-gaussian":
             lo, hi = cam.full_well
             full_well = math.exp(_uniform(rng, (math.log(lo), math.log(hi))))
         read = _uniform(rng, cam.read_noise)
-        x = add_noise(x, rng, full_well, read, cam.exact_poisson)
         params.update(noise=cam.noise, full_well=full_well, read_noise=read)
     else:
         params["noise"] = "none"
+    return full_well, read, params
+
+
+def sensor_noise(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> tuple[np.ndarray, dict[str, Any]]:
+    """Shot and read noise at levels drawn from ``cam`` (:func:`noise_levels`), in linear units;
+    returns the noisy float32 image and the JSON-ready levels drawn."""
+    full_well, read, params = noise_levels(rng, cam)
+    if cam.noise != "none":
+        x = add_noise(x, rng, full_well, read, cam.exact_poisson)
     return x, params
 
 

@@ -9,9 +9,11 @@ Here the stored image is first taken back to what the sensor saw: linear light (
 of ``CameraConfig.linear`` undone), then camera RGB (the inverse of a real camera's colour matrix,
 :mod:`blurgen.cameras`) divided by white balance gains (as in Brooks et al. 2019's
 "unprocessing"); the blur happens there (it commutes with the colour matrix, so it may come
-first), then the sensor: clipping at full well (1.0), the Bayer mosaic, shot and read noise, a
-16-bit ADC, OpenCV's demosaicing, and back through white balance (clipped at white, as raw
-converters do), colour matrix and tone curve.
+first), then the sensor: the Bayer mosaic, shot noise, clipping at the full well (1.0: a
+saturated photosite holds its full well, whatever the photons' count), read noise, a 16-bit ADC,
+OpenCV's demosaicing, and back through white balance (clipped at white, as raw converters do),
+colour matrix and tone curve. (Clipping commutes with the mosaic, which takes one colour per
+pixel; it comes after the shot noise, since photons arrive before the well caps the charge.)
 
 Arrays: float32 linear light HxWx3 in, uint8 out. A grey image (HxW) has no colours: it is
 clipped, noised and stored as a monochrome sensor would.
@@ -44,20 +46,21 @@ def bayer_mosaic(rgb: np.ndarray, pattern: str) -> np.ndarray:
     return out
 
 
-def demosaic(mosaic: np.ndarray, pattern: str, method: str = "bilinear") -> np.ndarray:
-    """Interpolate the colours a mosaic lacks, with OpenCV: float32 HxWx3 in [0, 1] out.
+def demosaic(mosaic: np.ndarray, pattern: str, method: str = "bilinear", top: float = 1.0) -> np.ndarray:
+    """Interpolate the colours a mosaic lacks, with OpenCV: float32 HxWx3 out.
 
-    The mosaic (values in [0, 1], clipped there first, as an ADC does) is quantised to 16 bits
-    (8 for ``"vng"``, which OpenCV implements for 8-bit mosaics only), as a camera's ADC would.
+    The mosaic is read by an ADC: clipped to [0, ``top``] and quantised to 16 bits (8 for
+    ``"vng"``, which OpenCV implements for 8-bit mosaics only) over that range.
     """
     bits = 8 if method == "vng" else ADC_BITS
-    top = float(2 ** bits - 1)
+    levels = float(2 ** bits - 1)
     dtype = np.uint8 if bits == 8 else np.uint16
-    counts = np.rint(np.clip(mosaic, 0.0, 1.0) * top).astype(dtype)
+    counts = np.rint(np.clip(mosaic, 0.0, top) * (levels / top)).astype(dtype)
+    scale = np.float32(top / levels)
     if min(counts.shape) < 2:  # OpenCV needs a 2x2 tile at least; a 1-pixel strip stays grey
-        return np.repeat((counts.astype(np.float32) / np.float32(top))[:, :, None], 3, axis=2)
+        return np.repeat((counts.astype(np.float32) * scale)[:, :, None], 3, axis=2)
     code = getattr(cv2, f"COLOR_Bayer{_OPENCV[pattern]}2RGB{_SUFFIX[method]}")
-    return cv2.cvtColor(counts, code).astype(np.float32) * np.float32(1.0 / top)
+    return cv2.cvtColor(counts, code).astype(np.float32) * scale
 
 
 def raw_transform(camera: str, red_gain: float, blue_gain: float) -> np.ndarray:
@@ -99,7 +102,7 @@ def expose_raw(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig,
     Returns:
       The stored uint8 image (same shape) and the JSON-ready parameters drawn.
     """
-    from blurgen.degradation import sensor_noise, store
+    from blurgen.degradation import store
 
     colour = isp.colour and x.ndim == 3
     mosaic = isp.mosaic and x.ndim == 3
@@ -110,14 +113,30 @@ def expose_raw(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig,
         drawn = draw_colour(rng, isp)
         params.update(drawn)
         x = _matrix(x, raw_transform(drawn["camera"], drawn["red_gain"], drawn["blue_gain"]))
-    if isp.clip:
-        x = np.minimum(x, np.float32(1.0))  # the full well
     if mosaic:
         x = bayer_mosaic(x, isp.bayer)
-    x, noise = sensor_noise(x, rng, cam)
-    params.update(noise)
+    x = expose_sensor(x, rng, cam, params, isp.clip)
     if mosaic:
-        x = demosaic(x, isp.bayer, isp.demosaic)
+        x = demosaic(x, isp.bayer, isp.demosaic, 1.0 if isp.clip else max(1.0, float(x.max())))
     if drawn is not None:
         x = develop(x, drawn, isp.clip)
     return store(x, rng, cam, params), params
+
+
+def expose_sensor(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig, params: dict[str, Any],
+                  clip: bool) -> np.ndarray:
+    """What each photosite holds and reads: shot noise on the light that arrived, the well full at
+    1.0 (with ``clip``: a saturated photosite holds its full well, no more and no less), then read
+    noise; levels drawn from ``cam`` and recorded in ``params``."""
+    from blurgen.camera import add_noise
+    from blurgen.degradation import noise_levels
+
+    full_well, read, levels = noise_levels(rng, cam)
+    params.update(levels)
+    if full_well is not None:
+        x = add_noise(x, rng, full_well, 0.0, cam.exact_poisson)
+    if clip:
+        x = np.minimum(x, np.float32(1.0))  # the full well
+    if cam.noise != "none":
+        x = np.maximum(x, np.float32(0.0)) + np.float32(read) * rng.standard_normal(x.shape, dtype=np.float32)
+    return x

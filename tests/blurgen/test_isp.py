@@ -97,6 +97,13 @@ def test_clipping_at_the_full_well_happens_in_raw_after_the_blur():
     assert np.array_equal(through, rgb)  # without clipping, RAW and back is the RGB model
     differs = np.any(clipped != through, axis=2)
     assert differs[19, 17:23].all() and not differs[:16].any() and not differs[19, :13].any()
+    # Through the mosaic too: with clipping off the ADC keeps the headroom, so only the streak,
+    # widened by demosaicing's 3x3 reach, changes.
+    mosaic = {**one, "mosaic": True}
+    clipped, _ = blurgen.degrade(img, np.random.default_rng(0), _raw(camera, **mosaic), kernel=k)
+    through, _ = blurgen.degrade(img, np.random.default_rng(0), _raw(camera, clip=False, **mosaic), kernel=k)
+    differs = np.any(clipped != through, axis=2)
+    assert differs[18:22, 17:23].any() and not differs[:15].any() and not differs[25:].any()
 
 
 def _flat_noise(isp_mode, **isp):
