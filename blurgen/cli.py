@@ -349,7 +349,10 @@ def preview(sources, out, seed, variants, **kwargs):
             continue
         for v in range(variants):
             # Seeded by the name, as the pipelines seed a photo by its name under --src.
-            result = degrade_with_params(image, example_rng(seed, name, v), cfg)
+            try:
+                result = degrade_with_params(image, example_rng(seed, name, v), cfg)
+            except ValueError as exc:  # a setting that cannot apply to this image (a rotation too long to render)
+                raise click.UsageError(f"{name}: {exc}") from None
             write_image(_panel_path(out, name, v), pair_panel(image, result.blurred, result.kernel,
                                                               title=_panel_title(name, v, seed, result.params),
                                                               family=result.params["kernel"].get("family")))

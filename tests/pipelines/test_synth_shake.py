@@ -104,3 +104,15 @@ def test_patches_carry_the_local_kernels_of_their_own_box(photos, tmp_path):
         kernels, ys, xs = shake_from_params(kp, *photo.shape[:2]).local_kernels(3, (top, left, h, w))
         np.testing.assert_array_equal(r[schema.KERNEL], kernels)
         assert r[schema.PARAMS]["kernel_grid"] == {"y": ys.tolist(), "x": xs.tolist()} and max(ys) < h
+
+
+def test_tfds_declares_no_fixed_kernel_shape_where_rotation_pairs_may_be():
+    from pipelines.metadata import fixed_kernel_shape
+
+    whole = DegradeConfig.from_dict({"crop_kernel": False}).to_dict()
+    run = {"pipeline": "synth", "parameters": {"degrade": whole}}
+    size = DegradeConfig().kernel.trajectory.size
+    assert fixed_kernel_shape(run) == (size, size)
+    for kernel in ({"weights": [1, 0, 0, 1]}, {"rotation": {"trajectory": [[0, 0, 0], [0, 0.01, 0]]}}):
+        shaken = DegradeConfig.from_dict({"crop_kernel": False, "kernel": kernel}).to_dict()
+        assert fixed_kernel_shape({"pipeline": "synth", "parameters": {"degrade": shaken}}) is None
