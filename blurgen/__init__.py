@@ -29,6 +29,8 @@ _LAZY = {
     "KernelConfig": "blurgen.config",
     "TrajectoryConfig": "blurgen.config",
     "CameraConfig": "blurgen.config",
+    "RotationConfig": "blurgen.config",
+    "IspConfig": "blurgen.config",
     "ImageError": "blurgen.images",
     "read_image": "blurgen.images",
     "decode_image": "blurgen.images",

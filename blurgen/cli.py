@@ -197,6 +197,7 @@ def kernels(count, seed, out, preview, **kwargs):
 
     config_file = kwargs["config_file"]
     cfg = _pop_config(kwargs)
+    _refuse_rotation(cfg)
     _check_output(out, "--out", (".npz",))
     _check_output(preview, "--preview", _PICTURE_EXTENSIONS)
     _refuse_overwrite([(out, "--out"), (preview, "--preview")], [(config_file, "--config")])
@@ -215,6 +216,17 @@ def kernels(count, seed, out, preview, **kwargs):
         shown = ks[:_GALLERY_MOST]  # a gallery of every kernel of a large file would be gigabytes
         write_image(preview, kernel_gallery(shown, [p["family"] for p in params[:_GALLERY_MOST]]))
         click.echo(f"wrote a gallery of {len(shown)} kernels to {preview}")
+
+
+def _refuse_rotation(cfg: DegradeConfig) -> None:
+    """``kernels`` draws kernels alone: rotation shake has none (its blur depends on the place in the image)."""
+    from blurgen.config import ROTATION
+
+    k = cfg.kernel
+    if k.rotation.trajectory is not None or (len(k.weights) > ROTATION and k.weights[ROTATION] > 0):
+        raise click.UsageError("rotation shake has no single kernel (a turning camera blurs each part of an image "
+                               "differently): drop rotation from --mix and --rotation here, and use `blurgen degrade "
+                               "--kernel-out` or `blurgen preview` to see its local kernels on a photo")
 
 
 def _load_kernel(path: str) -> np.ndarray:
@@ -238,12 +250,14 @@ def _load_kernel(path: str) -> np.ndarray:
 @click.option("--kernel", "kernel_path", type=click.Path(dir_okay=False), default=None,
               help="Use this kernel (.npy, 2-D) as is instead of drawing one.")
 @click.option("--kernel-out", type=click.Path(dir_okay=False), default=None,
-              help="Save the kernel that was convolved (.npy); its centre pixel is the origin.")
+              help="Save the kernel that was convolved (.npy); its centre pixel is the origin. For rotation "
+                   "shake: the (gy, gx, k, k) local kernels of a grid of points.")
 @click.option("--grey", is_flag=True, help="Read and write the image as grey.")
 @degradation_options
 def degrade(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
     """Blur one image through the camera model. With --linear none --noise none and a given
-    --kernel, OUTPUT is exactly INPUT convolved with the kernel (reflected borders)."""
+    --kernel, OUTPUT is exactly INPUT convolved with the kernel (reflected borders); with a given
+    --rotation and --focal, the mean of INPUT seen from each pose of the trajectory."""
     from blurgen.degradation import degrade_with_params
     from blurgen.images import ImageError, read_image, write_image
 
@@ -258,15 +272,19 @@ def degrade(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
         image = read_image(input, "grey" if grey else "rgb")
     except ImageError as exc:
         raise click.BadParameter(str(exc), param_hint="INPUT")
-    result = degrade_with_params(image, np.random.default_rng(seed), cfg, kernel)
+    try:
+        result = degrade_with_params(image, np.random.default_rng(seed), cfg, kernel)
+    except ValueError as exc:  # a setting that cannot apply to this image (a rotation too long to render)
+        raise click.UsageError(str(exc)) from None
     try:
         write_image(output, result.blurred)
     except (ValueError, OSError) as exc:
         raise click.BadParameter(str(exc), param_hint="OUTPUT")
     if kernel_out:
         np.save(kernel_out, result.kernel)
-    click.echo(f"wrote {output} ({result.blurred.shape[1]}x{result.blurred.shape[0]}, "
-               f"kernel {result.kernel.shape[0]}x{result.kernel.shape[1]})")
+    k = result.kernel.shape
+    blur = f"kernel {k[0]}x{k[1]}" if len(k) == 2 else f"{k[0]}x{k[1]} local kernels of {k[2]}x{k[3]}"
+    click.echo(f"wrote {output} ({result.blurred.shape[1]}x{result.blurred.shape[0]}, {blur})")
 
 
 def _list_images(sources: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -303,11 +321,16 @@ def _panel_title(name: str, variant: int, seed: int, params: dict) -> list[str]:
     """The two title lines of a preview panel: which photo and draw, and the camera's draws."""
     kernel = params.get("kernel", {})
     drawn = ", ".join(f"{k} {kernel[k]:.3g}" for k in ("exposure", "length", "radius") if k in kernel)
+    if kernel.get("family") == "rotation":
+        drawn = f"rotation, focal {kernel['focal_px']:.0f} px" + "".join(
+            f", {k} {kernel[k]:.2f} deg" for k in ("tilt", "roll") if k in kernel)
     linear = params.get("linear")
     camera = "blurred in stored values" if linear == "none" else f"blurred in linear light ({linear})"
     camera += f", noise {params.get('noise')}"
     if "full_well" in params:
         camera += f" (full well {params['full_well']:.0f} e-, read {params['read_noise']:.4f})"
+    if params.get("isp") == "raw":
+        camera += f", raw sensor ({params.get('camera') or 'camera RGB'}, {params.get('bayer') or 'no mosaic'})"
     if params.get("jpeg_quality") is not None:
         camera += f", JPEG q{params['jpeg_quality']}"
     return [f"{name}, variant {variant}, seed {seed}", f"{drawn + '; ' if drawn else ''}{camera}"]
@@ -356,7 +379,10 @@ def _write_panels(files: list[tuple[str, str]], out: str, seed: int, variants: i
             continue
         for v in range(variants):
             # Seeded by the name, as the pipelines seed a photo by its name under --src.
-            result = degrade_with_params(image, example_rng(seed, name, v), cfg)
+            try:
+                result = degrade_with_params(image, example_rng(seed, name, v), cfg)
+            except ValueError as exc:  # a setting that cannot apply to this image (a rotation too long to render)
+                raise click.UsageError(f"{name}: {exc}") from None
             write_image(_panel_path(out, name, v), pair_panel(image, result.blurred, result.kernel,
                                                               title=_panel_title(name, v, seed, result.params),
                                                               family=result.params["kernel"].get("family")))

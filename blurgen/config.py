@@ -14,11 +14,18 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from blurgen.limits import LIST, RANGE, Limits, check, choice, setting, switch
+from blurgen.cameras import CAMERAS
+from blurgen.limits import LIST, RANGE, ROWS, Limits, check, choice, choices, setting, switch
 
-KERNEL_FAMILIES = ("trajectory", "linear", "defocus")
+# The families of ``KernelConfig.weights``, in order. The first three are kernels on a canvas;
+# "rotation" is spatially varying camera shake (``RotationConfig``), rendered by homographies.
+KERNEL_FAMILIES = ("trajectory", "linear", "defocus", "rotation")
+ROTATION = KERNEL_FAMILIES.index("rotation")
 LINEAR_MODES = ("srgb", "gamma", "none")
 NOISE_MODES = ("poisson-gaussian", "gaussian", "none")
+ISP_MODES = ("rgb", "raw")
+BAYER_PATTERNS = ("rggb", "bggr", "grbg", "gbrg")
+DEMOSAIC_METHODS = ("bilinear", "ea", "vng")
 
 # The largest kernel canvas: it holds a path of 1022 px, and 1000 kernels of it take 4 GiB.
 MAX_CANVAS = 1025
@@ -77,30 +84,94 @@ class TrajectoryConfig:
 
 
 @dataclass(frozen=True)
+class RotationConfig:
+    """Camera shake as the camera turns: yaw, pitch and roll over the exposure (``blurgen.rotation``).
+
+    The blur varies across the image: each instant's view is the sharp image warped by the
+    homography ``K R(t) K^-1`` (``K``: focal length ``f`` px, principal point at the image centre),
+    and the blurred image is their mean in linear light. A drawn trajectory is a smooth random path
+    of ``samples`` evenly spaced poses, shifted so that its mean angle is 0; its yaw/pitch part is
+    scaled so that the widest angle between two of its poses is ``tilt`` degrees (the blur at the
+    image centre is about ``f * tilt`` px long), its roll part so that roll spans ``roll`` degrees
+    (a point ``r`` px from the centre moves about ``r * roll`` px). Both are drawn log-uniformly.
+
+    ``focal_px`` fixes the focal length in px (a value or a range); otherwise it is the 35 mm
+    equivalent ``focal_mm`` (drawn uniformly) times the image's long side / 36 mm. ``translation``
+    (mm, off at 0) adds a camera shift of that extent before a plane at ``depth`` m. ``trajectory``
+    is a given one instead of drawing ("--rotation FILE": rows of pitch, yaw, roll in radians at
+    evenly spaced instants, optionally followed by x, y, z in metres). Instants are added between
+    poses until no pixel moves more than ``step`` px from one to the next, each weighing the share
+    of the exposure it stands for. A pair stores the
+    ``grid`` x ``grid`` local kernels (the blur of a point at the centre of each cell).
+    """
+
+    focal_mm: tuple[float, float] = setting((24.0, 50.0), Limits(
+        8, 800, "35 mm-equivalent focal lengths: phones and wide zooms are about 24 to 28 mm, a normal lens 50",
+        "mm", shape=RANGE))
+    focal_px: tuple[float, float] | None = setting(None, Limits(
+        10, 100_000, "the focal length in pixels; none: from focal_mm and the image width", "px", shape=RANGE,
+        optional=True))
+    tilt: tuple[float, float] = setting((0.3, 1.5), Limits(
+        0, 10, "the widest yaw/pitch angle between two poses; at 24 mm 10 degrees blurs a 1280 px frame by 150 px",
+        "degrees", shape=RANGE))
+    roll: tuple[float, float] = setting((0.1, 0.6), Limits(
+        0, 10, "the span of roll about the optical axis; 10 degrees moves a 1280x720 frame's corners by 128 px",
+        "degrees", shape=RANGE))
+    translation: tuple[float, float] = setting((0.0, 0.0), Limits(
+        0, 100, "the extent of the camera's shift during the exposure", "mm", shape=RANGE))
+    depth: tuple[float, float] = setting((1.0, 10.0), Limits(
+        0.1, 1000, "the distance of the scene plane, for translation", "m", shape=RANGE))
+    samples: int = setting(32, Limits(2, 10_000, "poses of a drawn trajectory; the render adds instants between "
+                                                 "them", integer=True))
+    step: float = setting(0.5, Limits(0.01, 2, "the most any pixel may move between two rendered instants",
+                                      "px"))
+    grid: int = setting(3, Limits(1, 15, "local kernels per side stored with a pair", integer=True))
+    trajectory: tuple[tuple[float, ...], ...] | None = setting(None, Limits(
+        -1.5, 1.5, "radians (metres for translation columns); 1.5 rad is 86 degrees", shape=ROWS, optional=True))
+
+    def __post_init__(self) -> None:
+        if self.trajectory is not None and isinstance(self.trajectory, (tuple, list)):
+            rows = self.trajectory
+            if all(isinstance(r, (tuple, list)) for r in rows):
+                object.__setattr__(self, "trajectory", tuple(tuple(r) for r in rows))
+        check(self, "kernel.rotation.")
+        if self.trajectory is not None:
+            widths = {len(r) for r in self.trajectory}
+            if widths not in ({3}, {6}):
+                raise ValueError(f"kernel.rotation.trajectory must have 3 columns (pitch, yaw, roll in radians) "
+                                 f"or 6 (then x, y, z in metres) in every row, got row lengths {sorted(widths)}")
+
+
+@dataclass(frozen=True)
 class KernelConfig:
     """Which kernel families to draw and with what parameters.
 
     ``weights`` gives the relative frequency of each family in :data:`KERNEL_FAMILIES` order
-    (trajectory, linear, defocus). Linear-motion kernels have a length drawn from
-    ``linear_length`` px and a uniform angle; defocus kernels are discs of radius ``defocus_radius`` px.
+    (trajectory, linear, defocus and, when a fourth weight is given, rotation). Linear-motion
+    kernels have a length drawn from ``linear_length`` px and a uniform angle; defocus kernels are
+    discs of radius ``defocus_radius`` px; rotation shake follows ``rotation``.
     """
 
     trajectory: TrajectoryConfig = field(default_factory=TrajectoryConfig)
-    weights: tuple[float, float, float] = setting((1.0, 0.0, 0.0), Limits(0, 1e6, "relative frequencies of "
-                                                                           "trajectory, linear, defocus", shape=LIST))
+    weights: tuple[float, ...] = setting((1.0, 0.0, 0.0), Limits(0, 1e6, "relative frequencies of "
+                                                                  "trajectory, linear, defocus, rotation", shape=LIST))
     linear_length: tuple[float, float] = setting((5.0, 40.0), Limits(1, 1000, "the canvas must hold it", "px",
                                                                       shape=RANGE))
     defocus_radius: tuple[float, float] = setting((1.0, 8.0), Limits(0.5, 500, "the canvas must hold it", "px",
                                                                       shape=RANGE))
+    rotation: RotationConfig = field(default_factory=RotationConfig)
 
     def __post_init__(self) -> None:
         if not isinstance(self.trajectory, TrajectoryConfig):
             raise ValueError(f"kernel.trajectory must be a TrajectoryConfig, got {self.trajectory!r}")
+        if not isinstance(self.rotation, RotationConfig):
+            raise ValueError(f"kernel.rotation must be a RotationConfig, got {self.rotation!r}")
         check(self, "kernel.")
-        if len(self.weights) != len(KERNEL_FAMILIES) or sum(self.weights) <= 0:
+        # Three weights (no rotation) keep configs written before the rotation family valid.
+        if len(self.weights) not in (len(KERNEL_FAMILIES) - 1, len(KERNEL_FAMILIES)) or sum(self.weights) <= 0:
             raise ValueError(
                 f"kernel.weights must be {len(KERNEL_FAMILIES)} non-negative numbers for {KERNEL_FAMILIES} "
-                f"with a positive sum, got {self.weights}")
+                f"(or the first three) with a positive sum, got {self.weights}")
         half = (self.trajectory.size - 3) / 2
         _fits_canvas("kernel.linear_length", self.linear_length, 2 * half, self.trajectory.canvas)
         _fits_canvas("kernel.defocus_radius", self.defocus_radius, half, self.trajectory.canvas)
@@ -152,8 +223,42 @@ class CameraConfig:
 
 
 @dataclass(frozen=True)
+class IspConfig:
+    """Which camera processing surrounds the blur (``blurgen.isp``).
+
+    ``mode="rgb"`` is the camera model of :class:`CameraConfig` on RGB pixels. ``mode="raw"``
+    simulates a sensor: the stored image is taken back to linear light and through the inverse
+    of a camera's colour matrix (one of ``cameras``, from Adobe DNG / dcraw) and white balance
+    (red and blue gains drawn from ``red_gain`` and ``blue_gain``, the ranges of Brooks et al.
+    2019) into camera RAW; the blur, a Bayer mosaic (``bayer``), shot noise, clipping at the
+    sensor's full well (``clip``) and read noise on the mosaic (``camera.noise``), demosaicing with
+    OpenCV (``demosaic``: bilinear, edge-aware, or VNG on an 8-bit mosaic), white balance (clipped
+    at white with ``clip``), colour matrix and tone curve follow, then JPEG if
+    ``camera.jpeg_quality`` asks. ``colour`` and ``mosaic`` switch those steps off (without the
+    mosaic, noise is added per RGB pixel of the camera's RAW).
+    """
+
+    mode: str = choice("rgb", ISP_MODES)
+    bayer: str = choice("rggb", BAYER_PATTERNS)
+    demosaic: str = choice("bilinear", DEMOSAIC_METHODS)
+    cameras: tuple[str, ...] = choices(CAMERAS, CAMERAS)
+    red_gain: tuple[float, float] = setting((1.9, 2.4), Limits(
+        0.25, 8, "white balance gain of red; Brooks et al. 2019 draw 1.9 to 2.4", shape=RANGE))
+    blue_gain: tuple[float, float] = setting((1.5, 1.9), Limits(
+        0.25, 8, "white balance gain of blue; Brooks et al. 2019 draw 1.5 to 1.9", shape=RANGE))
+    colour: bool = switch(True)
+    clip: bool = switch(True)
+    mosaic: bool = switch(True)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.cameras, list):
+            object.__setattr__(self, "cameras", tuple(self.cameras))
+        check(self, "isp.")
+
+
+@dataclass(frozen=True)
 class DegradeConfig:
-    """Everything :func:`blurgen.degrade` needs: the kernel model and the camera model.
+    """Everything :func:`blurgen.degrade` needs: the kernel model, the camera model and its processing.
 
     ``crop_kernel``: crop each kernel to the odd square around its support before convolving
     (the same result, faster for small kernels).
@@ -162,10 +267,13 @@ class DegradeConfig:
     kernel: KernelConfig = field(default_factory=KernelConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
     crop_kernel: bool = switch(True)
+    isp: IspConfig = field(default_factory=IspConfig)
 
     def __post_init__(self) -> None:
         if not isinstance(self.kernel, KernelConfig) or not isinstance(self.camera, CameraConfig):
             raise ValueError("kernel and camera must be a KernelConfig and a CameraConfig")
+        if not isinstance(self.isp, IspConfig):
+            raise ValueError("isp must be an IspConfig")
         check(self, "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,10 +290,16 @@ class DegradeConfig:
         _check_keys("kernel.", k, KernelConfig)
         t = k.pop("trajectory", {})
         _check_keys("kernel.trajectory.", t, TrajectoryConfig)
+        r = k.pop("rotation", {})
+        _check_keys("kernel.rotation.", r, RotationConfig)
         camera = d.get("camera", {})
         _check_keys("camera.", camera, CameraConfig)
-        return cls(kernel=KernelConfig(trajectory=TrajectoryConfig(**_tuples(t)), **_tuples(k)),
-                   camera=CameraConfig(**_tuples(camera)), crop_kernel=d.get("crop_kernel", True))
+        isp = d.get("isp", {})
+        _check_keys("isp.", isp, IspConfig)
+        kernel = KernelConfig(trajectory=TrajectoryConfig(**_tuples(t)), rotation=RotationConfig(**_tuples(r)),
+                              **_tuples(k))
+        return cls(kernel=kernel, camera=CameraConfig(**_tuples(camera)), crop_kernel=d.get("crop_kernel", True),
+                   isp=IspConfig(**_tuples(isp)))
 
 
 def _json_kind(value: Any) -> str:

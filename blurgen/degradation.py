@@ -1,8 +1,14 @@
-"""Degrade a sharp image: draw (or take) a kernel, blur in linear light, run the camera model.
+"""Degrade a sharp image: draw (or take) a blur, blur in linear light, run the camera model.
 
 ``degrade(image, rng)`` is the one call the pipelines make per example. Its randomness comes
-only from ``rng``, consumed in a fixed order (kernel, highlight boost, noise levels, noise, JPEG
-quality), so one generator state gives one result on every machine.
+only from ``rng``, consumed in a fixed order (kernel or camera shake, highlight boost, the RAW
+pipeline's camera and gains when ``isp.mode`` is "raw", noise levels, noise, JPEG quality), so
+one generator state gives one result on every machine.
+
+The blur is a kernel (convolution, :mod:`blurgen.blur`) or, for the "rotation" family, the
+spatially varying shake of a turning camera (:mod:`blurgen.rotation`); then the camera model of
+:class:`~blurgen.config.CameraConfig` on RGB pixels, or the RAW sensor pipeline of
+:mod:`blurgen.isp`.
 """
 from __future__ import annotations
 
@@ -13,15 +19,18 @@ import numpy as np
 
 from blurgen.blur import convolve
 from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, to_linear
-from blurgen.config import CameraConfig, DegradeConfig
-from blurgen.kernels import crop_to_support, draw_kernels
+from blurgen.config import ROTATION, CameraConfig, DegradeConfig
+from blurgen.kernels import choose_families, crop_to_support, draw_kernels
 
 
 class Degraded(NamedTuple):
     """The result of :func:`degrade_with_params`."""
 
     blurred: np.ndarray  # uint8, the input's shape
-    kernel: np.ndarray  # float32 (kh, kw), origin at (kh // 2, kw // 2): blurred = sharp * kernel
+    # float32 (kh, kw), origin at (kh // 2, kw // 2): blurred = sharp * kernel. For rotation shake
+    # (gy, gx, kh, kw): the local kernels of a grid of points (rows params["kernel"]["grid_y"],
+    # columns params["kernel"]["grid_x"]), each the blur of a point there.
+    kernel: np.ndarray
     params: dict[str, Any]  # JSON-ready: what was drawn for this image
 
 
@@ -60,16 +69,15 @@ def degrade_with_params(image: np.ndarray, rng: np.random.Generator, config: Deg
       kernel: a 2-D kernel to use as is (not normalised, not re-centred; origin at its centre
         pixel ``(kh // 2, kw // 2)``); ``None`` draws one from ``config.kernel``.
     Returns:
-      :class:`Degraded` with the blurred uint8 image (same shape), the kernel that was convolved,
-      and the parameters drawn.
+      :class:`Degraded` with the blurred uint8 image (same shape), the kernel that was convolved
+      (for rotation shake, the grid of local kernels), and the parameters drawn.
     """
     cfg = config or DegradeConfig()
     cam = cfg.camera
     image = _check_image(image)
+    shake = None
     if kernel is None:
-        drawn, kparams = draw_kernels(1, rng, cfg.kernel)
-        kernel = crop_to_support(drawn[0]) if cfg.crop_kernel else drawn[0]
-        kparams = kparams[0]
+        kernel, kparams, shake = _draw_blur(image.shape[0], image.shape[1], rng, cfg)
     else:
         kernel, kparams = _check_kernel(kernel), {"family": "given"}
     params: dict[str, Any] = {"kernel": kparams, "kernel_size": list(kernel.shape), "linear": cam.linear}
@@ -78,10 +86,33 @@ def degrade_with_params(image: np.ndarray, rng: np.random.Generator, config: Deg
     boost = draw_highlight_boost(rng, cam)
     x = boost_highlights(x, boost, cam.saturation)
     params["highlight_boost"] = boost
-    x = convolve(x, kernel)
-    blurred, sensor = expose(x, rng, cam)
+    if shake is None:
+        x = convolve(x, kernel)
+    else:
+        x = shake.render(x)
+    if cfg.isp.mode == "raw":
+        from blurgen.isp import expose_raw
+        blurred, sensor = expose_raw(x, rng, cam, cfg.isp)
+    else:
+        blurred, sensor = expose(x, rng, cam)
     params.update(sensor)
     return Degraded(blurred, kernel, params)
+
+
+def _draw_blur(height: int, width: int, rng: np.random.Generator, cfg: DegradeConfig):
+    """``(kernel, params, shake)``: a kernel from the configured mix (``shake`` None), or, for the
+    rotation family or a given trajectory, a camera shake and its grid of local kernels."""
+    rot = cfg.kernel.rotation
+    family = ROTATION if rot.trajectory is not None else int(choose_families(1, rng, cfg.kernel)[0])
+    if family != ROTATION:
+        drawn, kparams = draw_kernels(1, rng, cfg.kernel, families=[family])
+        return (crop_to_support(drawn[0]) if cfg.crop_kernel else drawn[0]), kparams[0], None
+    from blurgen.shake import draw_shake
+
+    shake, kparams = draw_shake(rng, rot, height, width)
+    kernels, ys, xs = shake.local_kernels(rot.grid)
+    kparams.update(instants=len(shake.homographies()), grid_y=ys.tolist(), grid_x=xs.tolist())
+    return kernels, kparams, shake
 
 
 def draw_highlight_boost(rng: np.random.Generator, cam: CameraConfig) -> float:
@@ -101,24 +132,45 @@ def expose(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> tuple[
       The stored uint8 image (same shape) and the JSON-ready parameters drawn (``noise``,
       ``full_well``, ``read_noise``, ``jpeg_quality``).
     """
+    x, params = sensor_noise(x, rng, cam)
+    return store(x, rng, cam, params), params
+
+
+def noise_levels(rng: np.random.Generator, cam: CameraConfig) -> tuple[float | None, float, dict[str, Any]]:
+    """The full well (photons at white, log-uniform; ``None`` without shot noise) and the read noise
+    (standard deviation in units of white) drawn from ``cam``, in that order, and their JSON-ready
+    record; no draws when ``cam.noise`` is "none"."""
     params: dict[str, Any] = {}
+    full_well, read = None, 0.0
     if cam.noise != "none":
-        full_well = None
         if cam.noise == "poisson-gaussian":
             lo, hi = cam.full_well
             full_well = math.exp(_uniform(rng, (math.log(lo), math.log(hi))))
         read = _uniform(rng, cam.read_noise)
-        x = add_noise(x, rng, full_well, read, cam.exact_poisson)
         params.update(noise=cam.noise, full_well=full_well, read_noise=read)
     else:
         params["noise"] = "none"
+    return full_well, read, params
 
+
+def sensor_noise(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> tuple[np.ndarray, dict[str, Any]]:
+    """Shot and read noise at levels drawn from ``cam`` (:func:`noise_levels`), in linear units;
+    returns the noisy float32 image and the JSON-ready levels drawn."""
+    full_well, read, params = noise_levels(rng, cam)
+    if cam.noise != "none":
+        x = add_noise(x, rng, full_well, read, cam.exact_poisson)
+    return x, params
+
+
+def store(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig, params: dict[str, Any]) -> np.ndarray:
+    """The tone curve, rounding and clipping to uint8, and JPEG at a quality drawn from ``cam``
+    (recorded in ``params``)."""
     stored = from_linear(x, cam.linear, cam.gamma)
     if cam.jpeg_quality is not None:
         quality = int(rng.integers(cam.jpeg_quality[0], cam.jpeg_quality[1] + 1))
         stored = jpeg_roundtrip(stored, quality)
         params["jpeg_quality"] = quality
-    return stored, params
+    return stored
 
 
 def degrade(image: np.ndarray, rng: np.random.Generator, config: DegradeConfig | None = None,

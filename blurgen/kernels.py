@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from blurgen.config import KERNEL_FAMILIES, DegradeConfig, KernelConfig, TrajectoryConfig
+from blurgen.config import KERNEL_FAMILIES, ROTATION, DegradeConfig, KernelConfig, TrajectoryConfig
 
 # Below this many trajectories a plain Python loop over complex scalars beats numpy's per-call
 # overhead (0.6 ms against 30 ms for one 2000-step path); above it the vectorised walk wins.
@@ -180,17 +180,30 @@ def defocus_kernel(radius: float, size: int, supersample: int = 8) -> np.ndarray
     return _normalised(cover[None])[0]
 
 
-def draw_kernels(n: int, rng: np.random.Generator,
-                 config: KernelConfig | DegradeConfig | None = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """``n`` kernels from the configured mix of families, on one common odd canvas.
+def choose_families(n: int, rng: np.random.Generator, config: KernelConfig) -> np.ndarray:
+    """The family (an index into :data:`KERNEL_FAMILIES`) of ``n`` draws, by ``config.weights``."""
+    p = np.asarray(config.weights, dtype=np.float64)
+    return rng.choice(len(p), size=n, p=p / p.sum())
+
+
+def draw_kernels(n: int, rng: np.random.Generator, config: KernelConfig | DegradeConfig | None = None,
+                 families: np.ndarray | list[int] | None = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """``n`` kernels from the configured mix of families (or of the given ``families``, indices
+    into :data:`KERNEL_FAMILIES`), on one common odd canvas.
 
     Returns ``(kernels, params)``: float32 (n, k, k) and one JSON-ready dict per kernel with its
     family and the parameters drawn for it.
+
+    Raises:
+      ValueError: a rotation is drawn: camera rotation blurs each part of an image differently
+        and has no single kernel (``blurgen.degrade`` renders it).
     """
     cfg = _kernel_config(config)
     size = cfg.trajectory.size
-    p = np.asarray(cfg.weights, dtype=np.float64)
-    family = rng.choice(len(KERNEL_FAMILIES), size=n, p=p / p.sum())
+    family = choose_families(n, rng, cfg) if families is None else np.asarray(families, dtype=np.int64)
+    if np.any(family == ROTATION):
+        raise ValueError(f"the {KERNEL_FAMILIES[ROTATION]} family has no single kernel: a turning camera blurs "
+                         "each part of the image differently; render it on an image (blurgen degrade, synth)")
     kernels = np.zeros((n, size, size), dtype=np.float32)
     params: list[dict[str, Any]] = [{} for _ in range(n)]
 

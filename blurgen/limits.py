@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 VALUE, RANGE, LIST = "value", "range", "list"
+ROWS = "rows"  # rows of numbers (a trajectory: one row per instant), each number within the limits
 
 
 class SettingError(ValueError):
@@ -31,7 +32,8 @@ class Limits:
     """Where a number may lie: ``low`` to ``high`` (``low`` excluded when ``low_open``), in ``unit``.
 
     ``shape`` says what the setting holds: one number (``"value"``), a ``(low, high)`` range to
-    draw from (``"range"``) or one or more numbers to choose from (``"list"``); ``optional``
+    draw from (``"range"``), one or more numbers to choose from (``"list"``) or one or more rows
+    of numbers (``"rows"``, e.g. a trajectory; the owner checks the row length); ``optional``
     also allows ``None``; ``why`` is the reason for the range, shown in errors and docs.
     """
 
@@ -74,6 +76,11 @@ def choice(default: str, choices: tuple[str, ...]) -> Any:
     return dataclasses.field(default=default, metadata={"choices": choices})
 
 
+def choices(default: tuple[str, ...], allowed: tuple[str, ...]) -> Any:
+    """A dataclass field holding one or more of ``allowed`` (drawn from per image)."""
+    return dataclasses.field(default=default, metadata={"choices": allowed, "several": True})
+
+
 def switch(default: bool) -> Any:
     """A dataclass field holding true or false."""
     return dataclasses.field(default=default, metadata={"switch": True})
@@ -83,7 +90,7 @@ def describe(f: dataclasses.Field) -> str:
     """The allowed values of a field declared by this module, as one phrase."""
     meta = f.metadata
     if "choices" in meta:
-        return "one of " + ", ".join(meta["choices"])
+        return ("one or more of " if meta.get("several") else "one of ") + ", ".join(meta["choices"])
     if "switch" in meta:
         return "true or false"
     return describe_limits(meta["limits"])
@@ -92,7 +99,8 @@ def describe(f: dataclasses.Field) -> str:
 def describe_limits(lim: Limits) -> str:
     """The values ``lim`` allows, as one phrase."""
     text = {VALUE: lim.bounds(), RANGE: f"a (low, high) range with low <= high, each {lim.bounds()}",
-            LIST: f"one or more values, each {lim.bounds()}"}[lim.shape]
+            LIST: f"one or more values, each {lim.bounds()}",
+            ROWS: f"one or more rows of numbers, each {lim.bounds()}"}[lim.shape]
     return text + (", or none" if lim.optional else "")
 
 
@@ -104,10 +112,20 @@ def _check_limits(key: str, value: Any, lim: Limits) -> None:
     elif lim.shape == RANGE:
         ok = (isinstance(value, (tuple, list)) and len(value) == 2 and all(lim.allows(v) for v in value)
               and value[0] <= value[1])
+    elif lim.shape == ROWS:
+        ok = (isinstance(value, (tuple, list)) and len(value) > 0
+              and all(isinstance(r, (tuple, list)) and len(r) > 0 and all(lim.allows(v) for v in r) for r in value))
     else:
         ok = isinstance(value, (tuple, list)) and len(value) > 0 and all(lim.allows(v) for v in value)
     if not ok:
         raise SettingError(key, f"{key} must be {describe_limits(lim)} ({lim.why}), got {value!r}")
+
+
+def _chosen(value: Any, meta: dict) -> bool:
+    if not meta.get("several"):
+        return value in meta["choices"]
+    return (isinstance(value, (tuple, list)) and len(value) > 0
+            and all(isinstance(v, str) and v in meta["choices"] for v in value))
 
 
 def check(obj: Any, prefix: str) -> None:
@@ -120,7 +138,7 @@ def check(obj: Any, prefix: str) -> None:
         value, key = getattr(obj, f.name), prefix + f.name
         if "limits" in f.metadata:
             _check_limits(key, value, f.metadata["limits"])
-        elif "choices" in f.metadata and value not in f.metadata["choices"]:
+        elif "choices" in f.metadata and not _chosen(value, f.metadata):
             raise SettingError(key, f"{key} must be {describe(f)}, got {value!r}")
         elif "switch" in f.metadata and not isinstance(value, bool):
             raise SettingError(key, f"{key} must be true or false, got {value!r}")

@@ -7,7 +7,10 @@ titles, a caption per row or tile (key, kernel family and size, scores) and a ti
 that reads at 100 % zoom (OpenCV's Hershey font, capitals about 11 px high, light on dark).
 
 Kernels are drawn on a black background, each scaled to its own maximum (square root, so faint
-tails show) and enlarged with nearest-neighbour sampling so single pixels stay visible.
+tails show) and enlarged with nearest-neighbour sampling so single pixels stay visible. Blur that
+varies across the image (a turning camera) comes as a grid of local kernels (gy, gx, k, k), each
+the blur of the point at the centre of its cell: its tile shows the grid, and
+:func:`overlay_local_kernels` draws each kernel on the image where it applies.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ import math
 
 import cv2
 import numpy as np
+
+from blurgen.rotation import grid_points
 
 GAP = 4
 BACKGROUND = 40
@@ -53,11 +58,53 @@ def kernel_tile(kernel: np.ndarray | None, size: int = 96, min_canvas: int = 33)
     """
     if kernel is None or np.size(kernel) == 0 or float(np.max(kernel)) <= 0:
         return np.full((size, size, 3), 96, np.uint8)
+    if np.ndim(kernel) == 4:
+        return _grid_tile(np.asarray(kernel, dtype=np.float32), size)
     k = np.asarray(kernel, dtype=np.float32)
     ph, pw = max(0, min_canvas - k.shape[0]), max(0, min_canvas - k.shape[1])
     k = np.pad(k, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)))
     grey = (np.sqrt(np.clip(k / k.max(), 0, 1)) * 255).astype(np.uint8)
     return as_rgb(cv2.resize(grey, (size, size), interpolation=cv2.INTER_NEAREST))
+
+
+def _grid_tile(kernels: np.ndarray, size: int) -> np.ndarray:
+    """A grid of local kernels (gy, gx, k, k) as one ``size`` x ``size`` tile, 1 px grey lines
+    between them, each kernel scaled to its own peak."""
+    gy, gx, k = kernels.shape[0], kernels.shape[1], kernels.shape[2]
+    cell = max(1, (size - (max(gy, gx) - 1)) // max(gy, gx))
+    out = np.full((gy * (cell + 1) - 1, gx * (cell + 1) - 1), 70, np.uint8)
+    for i in range(gy):
+        for j in range(gx):
+            kij = kernels[i, j]
+            grey = (np.sqrt(np.clip(kij / max(float(kij.max()), 1e-12), 0, 1)) * 255).astype(np.uint8)
+            out[i * (cell + 1):i * (cell + 1) + cell, j * (cell + 1):j * (cell + 1) + cell] = cv2.resize(
+                grey, (cell, cell), interpolation=cv2.INTER_NEAREST)
+    return as_rgb(cv2.resize(out, (size, size), interpolation=cv2.INTER_NEAREST))
+
+
+def overlay_local_kernels(image: np.ndarray, kernels: np.ndarray, height: int,
+                          colour: tuple[int, int, int] = (255, 210, 0)) -> np.ndarray:
+    """``image`` scaled to ``height`` px with each local kernel of the grid (gy, gx, k, k) drawn
+    over the point it belongs to (:func:`blurgen.rotation.grid_points`), enlarged to most of its cell (nearest
+    neighbour; brightness sqrt(weight / peak) blended in ``colour``) inside a thin frame."""
+    h, w = image.shape[:2]
+    out = fit_height(image, height).astype(np.float32)
+    scale = out.shape[0] / h
+    gy, gx, k = kernels.shape[0], kernels.shape[1], kernels.shape[2]
+    side = max(3, int(0.8 * min(out.shape[0] / gy, out.shape[1] / gx)))
+    ys, xs = grid_points(h, w, gy)[0], grid_points(h, w, gx)[1]
+    for i in range(gy):
+        for j in range(gx):
+            kij = kernels[i, j]
+            alpha = cv2.resize(np.sqrt(np.clip(kij / max(float(kij.max()), 1e-12), 0, 1)), (side, side),
+                               interpolation=cv2.INTER_NEAREST)
+            cy, cx = int(round((ys[i] + 0.5) * scale - 0.5)), int(round((xs[j] + 0.5) * scale - 0.5))
+            y0, x0 = cy - side // 2, cx - side // 2
+            ya, yb, xa, xb = max(y0, 0), min(y0 + side, out.shape[0]), max(x0, 0), min(x0 + side, out.shape[1])
+            a = alpha[ya - y0:yb - y0, xa - x0:xb - x0, None]
+            out[ya:yb, xa:xb] = out[ya:yb, xa:xb] * (1 - 0.85 * a) * 0.6 + 0.85 * a * np.float32(colour)
+            cv2.rectangle(out, (xa, ya), (xb - 1, yb - 1), (160, 160, 160), 1)
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def row(images: list[np.ndarray], height: int, gap: int = GAP, background: int = BACKGROUND) -> np.ndarray:
@@ -151,6 +198,11 @@ def kernel_label(kernel: np.ndarray | None, family: str | None = None, tile: int
     and, given the ``tile`` side of :func:`kernel_tile`, how much the tile enlarges it."""
     if kernel is None or np.size(kernel) == 0:
         return "no kernel (real blur)"
+    if np.ndim(kernel) == 4:
+        sizes = [support_size(k) for k in np.asarray(kernel).reshape(-1, *np.shape(kernel)[2:])]
+        longest = [max(s) for s in sizes]
+        return (f"{family + ', ' if family else ''}{np.shape(kernel)[0]}x{np.shape(kernel)[1]} kernels, "
+                f"{min(longest)}-{max(longest)} px")
     h, w = support_size(kernel)
     text = f"{family + ' ' if family else ''}kernel, {w}x{h} px"
     if tile:
@@ -207,7 +259,10 @@ def kernel_gallery(kernels: np.ndarray, families: list[str] | None = None, cols:
 def pair_panel(sharp: np.ndarray, blurred: np.ndarray, kernel: np.ndarray | None = None,
                height: int = 256, title: list[str] | None = None, family: str | None = None) -> np.ndarray:
     """sharp | blurred | kernel side by side at ``height`` px under column titles (the kernel's
-    family and size), with ``title`` lines above; RGB uint8. A real pair's kernel tile is grey."""
+    family and size), with ``title`` lines above; RGB uint8. A real pair's kernel tile is grey;
+    a grid of local kernels (gy, gx, k, k) is also drawn on the blurred image where each applies."""
+    if kernel is not None and np.ndim(kernel) == 4:
+        blurred = overlay_local_kernels(blurred, np.asarray(kernel), height)
     rows = [[sharp, blurred, kernel_tile(kernel, height)]]
     panel = sheet(["sharp", "blurred", kernel_label(kernel, family, height)], rows, height)
     return titled(panel, title) if title else panel

@@ -65,8 +65,11 @@ def fixed_kernel_shape(run: dict[str, Any]) -> tuple[int, int] | None:
     degrade = (run.get("parameters") or {}).get("degrade")
     if run.get("pipeline") != "synth" or not degrade or degrade.get("crop_kernel", True):
         return None
-    from blurgen.config import DegradeConfig
-    size = DegradeConfig.from_dict(degrade).kernel.trajectory.size
+    from blurgen.config import ROTATION, DegradeConfig
+    kernel = DegradeConfig.from_dict(degrade).kernel
+    if kernel.rotation.trajectory is not None or (len(kernel.weights) > ROTATION and kernel.weights[ROTATION] > 0):
+        return None  # rotation pairs hold a grid of local kernels, of a size each shake sets
+    size = kernel.trajectory.size
     return size, size
 
 

@@ -1,4 +1,5 @@
-"""A contact sheet: a few pairs of a dataset, one row each: sharp | blurred | kernel.
+"""A contact sheet: a few pairs of a dataset, one row each: sharp | blurred | kernel (a grid of
+local kernels is also drawn on the blurred image, each where it applies).
 
 The pairs come from distinct sources where the split has enough (a dataset holds several
 variants of each photo, which would otherwise fill the sheet with one photo), taken from the
@@ -81,6 +82,16 @@ def _row_caption(ex: dict) -> list[str]:
             f"from {ex[schema.SOURCE]}; {kernel_label(ex[schema.KERNEL], _family(ex[schema.PARAMS]))}"]
 
 
+def _blurred(ex: dict):
+    """The blurred image of a pair; with a grid of local kernels (blur that varies across the
+    image), scaled to the row and each kernel drawn where it applies."""
+    blurred = decode_image(ex[schema.BLURRED], ex[schema.KEY])
+    kernel = ex[schema.KERNEL]
+    if kernel is not None and kernel.ndim == 4:
+        return preview.overlay_local_kernels(blurred, kernel, ROW)
+    return blurred
+
+
 def write_sheet(out: str, sheet_path: str, count: int, split: str | None = None) -> int:
     """Draw ``count`` pairs of ``split`` (default: train, else the first split), from distinct
     sources where there are enough; returns how many.
@@ -99,8 +110,8 @@ def write_sheet(out: str, sheet_path: str, count: int, split: str | None = None)
     examples = pick_examples(paths, count)
     if not examples:
         raise ValueError(f"{out}: split {split!r} has no records to draw")
-    rows = [[decode_image(ex[schema.SHARP], ex[schema.KEY]), decode_image(ex[schema.BLURRED], ex[schema.KEY]),
-             preview.kernel_tile(ex[schema.KERNEL], ROW)] for ex in examples]
+    rows = [[decode_image(ex[schema.SHARP], ex[schema.KEY]), _blurred(ex), preview.kernel_tile(ex[schema.KERNEL], ROW)]
+            for ex in examples]
     picture = preview.sheet(["sharp", "blurred", "kernel"], rows, ROW,
                             [_row_caption(ex) for ex in examples])
     distinct = len({ex[schema.SOURCE] for ex in examples})

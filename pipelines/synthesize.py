@@ -4,6 +4,10 @@ For each of ``variants`` degradations of the photo, ``blurgen.degrade_with_param
 image with the generator ``example_rng(seed, name, variant)``, then aligned patches (if any) are cut
 from both images at boxes drawn from ``example_rng(seed, name + "#crop", variant)``. Everything
 random is fixed by ``(seed, name, variant)``, so the pairs do not depend on the runner or order.
+
+A pair blurred by a turning camera (the rotation family) stores the grid of local kernels of its
+own image (the whole photo, or its patch) in ``kernel``, and their points in its
+``params["kernel_grid"]`` (``{"y": rows, "x": columns}``, in the pair's pixels).
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 
 from blurgen import degrade_with_params
 from blurgen.config import DegradeConfig
+from blurgen.shake import shake_from_params
 from blurgen.images import decode_image, encode_image, encode_png
 from blurgen.seeding import example_rng, unit_interval
 from pipelines import crops
@@ -91,6 +96,7 @@ def synthesize(item: InputFile, s: SynthSettings) -> list[tuple[str, Pair]]:
         boxes = crops.draw_boxes(height, width, s.patch, s.patches_per_image,
                                  example_rng(s.seed, item.name + "#crop", variant))
         for index, box in enumerate(boxes):
+            kernel, extra = _local_kernels(result, box, s) if result.kernel.ndim == 4 else (result.kernel, {})
             blurred_patch, sharp_patch = crops.cut(result.blurred, box), crops.cut(sharp, box)
             blurred_bytes = (encode_png(blurred_patch, s.png_level) if s.blurred_format == "png"
                              else encode_image(blurred_patch, "jpeg", s.blurred_quality))
@@ -98,6 +104,18 @@ def synthesize(item: InputFile, s: SynthSettings) -> list[tuple[str, Pair]]:
                 key=pair_key(item.name, variant, index if s.patch else None),
                 blurred=blurred_bytes, sharp=encode_png(sharp_patch, s.png_level),
                 height=box[2], width=box[3], source=item.name, seed=s.seed, variant=variant,
-                blurred_format=s.blurred_format, kernel=result.kernel,
-                params={"degrade": result.params, "box": list(box) if s.patch else None})))
+                blurred_format=s.blurred_format, kernel=kernel,
+                params={"degrade": result.params, "box": list(box) if s.patch else None, **extra})))
     return out
+
+
+def _local_kernels(result, box: tuple[int, int, int, int], s: SynthSettings):
+    """The grid of local kernels of the pair cut at ``box`` from a rotation-shaken photo, and its
+    ``kernel_grid`` parameter (points in the pair's pixels)."""
+    kp = result.params["kernel"]
+    if not s.patch:
+        return result.kernel, {"kernel_grid": {"y": kp["grid_y"], "x": kp["grid_x"]}}
+    rot = s.degrade.kernel.rotation
+    shake = shake_from_params(kp, result.blurred.shape[0], result.blurred.shape[1], rot.step)
+    kernels, ys, xs = shake.local_kernels(rot.grid, box)
+    return kernels, {"kernel_grid": {"y": ys.tolist(), "x": xs.tolist()}}

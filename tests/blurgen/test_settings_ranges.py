@@ -13,11 +13,12 @@ from click.testing import CliRunner
 
 from blurgen import limits, options
 from blurgen.cli import main
-from blurgen.config import CameraConfig, DegradeConfig, KernelConfig, TrajectoryConfig
+from blurgen.config import CameraConfig, DegradeConfig, IspConfig, KernelConfig, RotationConfig, TrajectoryConfig
 from blurgen.images import write_image
 
 README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
-PARTS = {"kernel.trajectory.": TrajectoryConfig, "kernel.": KernelConfig, "camera.": CameraConfig}
+PARTS = {"kernel.trajectory.": TrajectoryConfig, "kernel.rotation.": RotationConfig, "kernel.": KernelConfig,
+         "camera.": CameraConfig, "isp.": IspConfig}
 
 
 def _run(*args):
@@ -40,6 +41,8 @@ def _bad_values(lim: limits.Limits):
         return [(v, v) for v in one] + [(lim.high, lim.low) if lim.high > lim.low else (1, 0), (lim.low,)]
     if lim.shape == limits.LIST:
         return [(v,) for v in one] + [()]
+    if lim.shape == limits.ROWS:
+        return [((v, 0.0, 0.0),) for v in one] + [(), ((),), 0.5]
     return one
 
 
@@ -65,6 +68,9 @@ def test_every_setting_is_declared_with_a_range_or_choices():
     ("--max-length", "inf", "kernel.trajectory.max_length"), ("--anxiety", "nan", "kernel.trajectory.anxiety"),
     ("--mix", "trajectory=nan", "kernel.weights"), ("--mix", "trajectory=inf", "kernel.weights"),
     ("--canvas", "100000", "kernel.trajectory.canvas"), ("--exposures", "nan", "kernel.trajectory.exposures"),
+    ("--focal", "1e9", "kernel.rotation.focal_px"), ("--tilt", "nan", "kernel.rotation.tilt"),
+    ("--roll", "-1", "kernel.rotation.roll"), ("--focal-mm", "3,2", "kernel.rotation.focal_mm"),
+    ("--red-gain", "inf", "isp.red_gain"), ("--blue-gain", "0", "isp.blue_gain"),
 ])
 def test_absurd_flags_are_one_line_usage_errors_naming_flag_and_range(tmp_path, flag, value, key):
     src = tmp_path / "in.png"
@@ -78,7 +84,10 @@ def test_absurd_flags_are_one_line_usage_errors_naming_flag_and_range(tmp_path, 
 
 
 @pytest.mark.parametrize("text", ['{"camera": {"gamma": 1e400}}', '{"camera": {"read_noise": [0, NaN]}}',
-                                  '{"kernel": {"trajectory": {"canvas": 64.5}}}', '{"crop_kernel": 1}'])
+                                  '{"kernel": {"trajectory": {"canvas": 64.5}}}', '{"crop_kernel": 1}',
+                                  '{"kernel": {"rotation": {"trajectory": [[0, 0, 9]]}}}',
+                                  '{"kernel": {"rotation": {"grid": 0}}}', '{"isp": {"cameras": ["x"]}}',
+                                  '{"isp": {"mode": "jpeg"}}', '{"kernel": {"weights": [1, 0]}}'])
 def test_config_files_meet_the_same_check(tmp_path, text):
     (tmp_path / "c.json").write_text(text)
     with pytest.raises(ValueError, match="must be"):
