@@ -184,24 +184,24 @@ def fetch_engine(engine: Engine, folder: Path, mvn: str = "mvn") -> str | None:
 def fetch(folder: Path, names: list[str]) -> int:
     """Fetch each engine of ``names`` that ``folder`` lacks; prints one line per engine and
     returns how many could not be fetched."""
-    if shutil.which("mvn") is None:
-        print("engines: `mvn` is not installed; install Maven and Java 17 (apt-get install maven "
-              "openjdk-17-jdk-headless), then run `make engines` again", file=sys.stderr)
-        return len(names)
     failed = 0
     for name in names:
         engine = ENGINES[name]
         if is_fetched(name, folder):
             print(f"engines: {engine.title} is already in {folder / name} (as {engine.pom.name} asks; Maven not asked)")
             continue
-        why = fetch_engine(engine, folder)
+        if shutil.which("mvn") is None:
+            why = "`mvn` is not installed (apt-get install maven openjdk-17-jdk-headless)"
+        else:
+            why = fetch_engine(engine, folder)
         if why is None:
             count = len(list(jars_dir(name, folder).glob("*.jar")))
             print(f"engines: fetched {engine.title} ({_describe(engine)}): {count} jars in {jars_dir(name, folder)}")
         else:
             failed += 1
             print(f"engines: could not fetch {engine.title} ({_describe(engine)}) with Maven: {why}; "
-                  f"check that Maven Central is reachable and run `make engines` again", file=sys.stderr)
+                  "check that Maven Central is reachable (and Maven installed), then run `make engines` again",
+                  file=sys.stderr)
     return failed
 
 

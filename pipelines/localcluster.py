@@ -214,13 +214,16 @@ class FlinkCluster(_Cluster):
         return ["--runner", "FlinkRunner", "--flink_master", f"localhost:{self.rest_port}",
                 "--parallelism", str(self.workers * self.slots), "--environment_type", "PROCESS"]
 
-    def workers_used(self) -> int:
-        """How many TaskManagers ran subtasks of the jobs this cluster has run."""
+    def job_ids(self) -> set[str]:
+        """The jobs this cluster has run or is running."""
+        return {job["jid"] for job in (_get_json(f"{self.url}/jobs/overview") or {}).get("jobs", [])}
+
+    def workers_used(self, job_ids: set[str]) -> int:
+        """How many TaskManagers ran subtasks of these jobs."""
         used: set[str] = set()
-        for job in (_get_json(f"{self.url}/jobs/overview") or {}).get("jobs", []):
-            detail = _get_json(f"{self.url}/jobs/{job['jid']}") or {}
-            for vertex in detail.get("vertices", []):
-                tms = _get_json(f"{self.url}/jobs/{job['jid']}/vertices/{vertex['id']}/taskmanagers") or {}
+        for jid in job_ids:
+            for vertex in (_get_json(f"{self.url}/jobs/{jid}") or {}).get("vertices", []):
+                tms = _get_json(f"{self.url}/jobs/{jid}/vertices/{vertex['id']}/taskmanagers") or {}
                 used.update(tm["taskmanager-id"] for tm in tms.get("taskmanagers", []))
         return len(used)
 
@@ -266,10 +269,15 @@ class SparkCluster(_Cluster):
     def runner_args(self) -> list[str]:
         return ["--runner", "SparkRunner", "--spark_master_url", self.master_url, "--environment_type", "PROCESS"]
 
-    def workers_used(self) -> int:
-        """How many workers started an executor that ran tasks (its log says ``Running task``)."""
+    def job_ids(self) -> set[str]:
+        """The applications whose executors the workers have started (``app-...``)."""
+        return {p.name for i in range(self.workers) for p in (self.workdir / f"work-{i + 1}").glob("app-*")}
+
+    def workers_used(self, job_ids: set[str]) -> int:
+        """How many workers started an executor for these applications that ran tasks (its log
+        says ``Running task``)."""
         used = 0
         for i in range(self.workers):
-            logs = (self.workdir / f"work-{i + 1}").glob("*/*/stderr")
+            logs = [log for app in job_ids for log in (self.workdir / f"work-{i + 1}" / app).glob("*/stderr")]
             used += any("Running task" in log.read_text(errors="replace") for log in logs)
         return used
