@@ -84,8 +84,12 @@ ENGINES = {
 
 
 def engines_dir() -> Path:
-    """``$BLURGEN_ENGINES``, or ``engines/`` beside the package (the checkout's root)."""
-    return Path(os.environ.get(ENV) or Path(__file__).resolve().parents[1] / "engines")
+    """``$BLURGEN_ENGINES``; else ``engines/`` in the checkout blurgen runs from, or
+    ``~/.cache/blurgen/engines`` for an installed package."""
+    if os.environ.get(ENV):
+        return Path(os.environ[ENV])
+    root = Path(__file__).resolve().parents[1]
+    return root / "engines" if (root / "setup.cfg").is_file() else Path.home() / ".cache" / "blurgen" / "engines"
 
 
 def jars_dir(name: str, folder: Path | None = None) -> Path:

@@ -212,7 +212,8 @@ class FlinkCluster(_Cluster):
     def runner_args(self) -> list[str]:
         """Beam's flags for a run on this cluster (Flink's parallelism is 1 unless asked)."""
         return ["--runner", "FlinkRunner", "--flink_master", f"localhost:{self.rest_port}",
-                "--parallelism", str(self.workers * self.slots), "--environment_type", "PROCESS"]
+                "--parallelism", str(self.workers * self.slots), "--environment_type", "PROCESS",
+                "--environment_cache_millis", "60000"]
 
     def job_ids(self) -> set[str]:
         """The jobs this cluster has run or is running."""
@@ -267,7 +268,8 @@ class SparkCluster(_Cluster):
         return f"spark://localhost:{self.master_port}"
 
     def runner_args(self) -> list[str]:
-        return ["--runner", "SparkRunner", "--spark_master_url", self.master_url, "--environment_type", "PROCESS"]
+        return ["--runner", "SparkRunner", "--spark_master_url", self.master_url, "--environment_type", "PROCESS",
+                "--environment_cache_millis", "60000"]
 
     def job_ids(self) -> set[str]:
         """The applications whose executors the workers have started (``app-...``)."""
