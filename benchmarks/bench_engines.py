@@ -6,13 +6,14 @@
 For each engine the script starts a local cluster from the jars ``make engines`` fetched (Flink:
 a JobManager and two TaskManagers; Spark: a master and two workers; every one its own JVM), runs
 ``blurgen synth --src DIR`` with its default settings on it through Beam's job server (only the
-runner's own flags added: ``--runner``, the master, ``--environment_type PROCESS``, and Flink's
-``--parallelism``), runs the DirectRunner on the same photos, and compares every file of the two
+runner's own flags added: ``--runner``, the master, ``--environment_type PROCESS``,
+``--environment_cache_millis`` and Flink's ``--parallelism``), runs the DirectRunner on the same
+photos, and compares every file of the two
 datasets byte for byte (``manifest.json`` less its ``out`` path). On Flink it also runs ``pairs``
 and ``video`` once each, on pairs and a clip made from the first photos. It prints one line per
 run::
 
-    flink: identical, 6 files, 163.2 s (14.1x the DirectRunner's 11.6 s); tasks on 2 TaskManagers
+    flink: identical, 6 files, 200.0 s (11.8x the DirectRunner's 17.0 s); tasks on 2 TaskManagers
 
 ``--keep DIR`` leaves the synth datasets in ``DIR/<engine>/`` and ``DIR/direct/`` (the pairs and
 video datasets in ``DIR/<engine>-pairs/``, ``DIR/direct-pairs/``, ...; their inputs in

@@ -210,7 +210,8 @@ class FlinkCluster(_Cluster):
         return f"http://localhost:{self.rest_port}"
 
     def runner_args(self) -> list[str]:
-        """Beam's flags for a run on this cluster (Flink's parallelism is 1 unless asked)."""
+        """Beam's flags for a run on this cluster: Flink's parallelism is 1 unless asked; SDK
+        workers are kept a minute for the next task instead of one Python started per task."""
         return ["--runner", "FlinkRunner", "--flink_master", f"localhost:{self.rest_port}",
                 "--parallelism", str(self.workers * self.slots), "--environment_type", "PROCESS",
                 "--environment_cache_millis", "60000"]
