@@ -129,7 +129,12 @@ def test_clusters_of_separate_processes_give_the_same_dataset(kind, photos, tmp_
     ports = {"rest_port": 0} if kind == "flink" else {"master_port": 0, "ui_port": 0}
     with cluster_type(engines.jars_dir(kind), tmp_path / "cluster", workers=2, **ports) as cluster:
         before = cluster.job_ids()
-        synth.run(["--src", photos.name, "--out", str(tmp_path / kind), *BASE, *cluster.runner_args()])
+        # In a process of its own, as a user runs it: Beam stops the job server it started when
+        # that process exits, not when the run ends.
+        proc = subprocess.run([sys.executable, "-m", "pipelines.synth", "--src", photos.name, "--out",
+                               str(tmp_path / kind), *BASE, *cluster.runner_args()],
+                              capture_output=True, text=True, timeout=1200)
+        assert proc.returncode == 0, proc.stderr[-3000:]
         assert cluster.workers_used(cluster.job_ids() - before) == 2, "both TaskManagers / workers ran tasks"
         pids = [proc.pid for _, proc in cluster.procs.started]
     synth.run(["--src", photos.name, "--out", str(tmp_path / "direct"), *BASE])
