@@ -9,7 +9,7 @@ OUT ?= demo-out
 
 ENGINES ?= engines
 
-.PHONY: demo test setup clean bench engines bench-memory learn test-readers test-python check-wheel mutants fuzz bench-framing
+.PHONY: demo test setup clean bench engines cluster-check bench-memory learn test-readers test-python check-wheel mutants fuzz bench-framing
 
 setup: $(STAMP)
 
@@ -82,10 +82,18 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_video.py
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/bench_training.py
 
-# Beam's Flink and Spark job-server jars for the installed apache-beam, fetched with Maven into
-# $(ENGINES)/ (git-ignored); `blurgen synth ... --runner FlinkRunner|SparkRunner` finds them there.
+# Beam's Flink and Spark runners (2.62.0) with their job service, Flink 1.19 and Spark 3.5, fetched
+# with Maven from the pinned poms in pipelines/maven/ into $(ENGINES)/ (git-ignored; hundreds of MB);
+# a second run asks Maven for nothing. `blurgen synth ... --runner FlinkRunner|SparkRunner` finds them.
 engines: $(STAMP)
 	$(PY) -m pipelines.engines fetch --dest $(ENGINES)
+
+# Local Flink and Spark clusters of separate processes: synth (and on Flink pairs and video) on each,
+# compared byte for byte with the DirectRunner (make cluster-check SRC=photos/ KEEP=out/).
+SRC ?= samples
+KEEP ?=
+cluster-check: engines
+	$(PY) benchmarks/bench_engines.py --src $(SRC) $(if $(KEEP),--keep $(KEEP)) --engines flink,spark
 
 # Peak memory of `blurgen synth` against the number of photos (30 and 120 photos of 1280x720).
 bench-memory: $(STAMP)

@@ -21,6 +21,7 @@ wheel="$(ls "$work"/dist/blurgen-*.whl)"
 unzip -l "$wheel" > "$work/listing"
 grep -q "blurgen/py.typed" "$work/listing" || fail "the wheel lacks blurgen/py.typed"
 grep -q "licenses/LICENSE\|/LICENSE$" "$work/listing" || fail "the wheel lacks the LICENSE"
+grep -q "pipelines/maven/flink.xml" "$work/listing" || fail "the wheel lacks the engines' poms (pipelines/maven/)"
 
 say "installing $(basename "$wheel") alone in a fresh environment"
 "$PYTHON" -m venv "$work/venv"
@@ -32,6 +33,9 @@ mkdir photos
 cp "$repo/samples/chelsea.png" "$repo/samples/coffee.png" "$repo/samples/rocket.jpg" photos/
 
 blurgen --version
+blurgen-worker --help > /dev/null || fail "blurgen-worker (the PROCESS worker launcher) is not installed"
+listed="$(python -m pipelines.engines list)"
+[[ "$listed" == *"Flink: beam 2.62.0"* ]] || fail "python -m pipelines.engines list: $listed"
 blurgen kernels --count 16 --seed 0 --out kernels.npz --preview gallery.png
 blurgen degrade photos/chelsea.png blurred.png --seed 3 --kernel-out kernel.npy
 blurgen preview photos --out panels --variants 1

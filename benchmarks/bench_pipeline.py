@@ -168,11 +168,11 @@ def runners(count: int) -> None:
                ("PortableRunner, Python job service, LOOPBACK",
                 ["--runner=PortableRunner", f"--job_endpoint=localhost:{port}", "--environment_type=LOOPBACK"])]
     for kind in ("Flink", "Spark"):
-        _, jar = engines.job_server_jar(f"{kind}Runner", "2.2", "3", engines.engines_dir())
-        if jar.is_file():
+        why = engines.missing_reason(kind.lower())
+        if why is None:
             configs.append((f"{kind}Runner, embedded, LOOPBACK", [f"--runner={kind}Runner", "--environment_type=LOOPBACK"]))
         else:
-            print(f"  {kind}Runner: not run ({jar} is absent; `make engines` fetches it)")
+            print(f"  {kind}Runner: not run ({why}; benchmarks/bench_engines.py runs clusters)")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             src = os.path.join(tmp, "photos")

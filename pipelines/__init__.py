@@ -4,6 +4,9 @@
 * :mod:`pipelines.pairs` -- real pairs (GoPro, two folders, RealBlur lists, side-by-side A|B).
 * :mod:`pipelines.video` -- sharp video (files or frame folders) in, frame-averaged pairs out (``blurgen video``).
 * :mod:`pipelines.inspection` -- check a written dataset and draw a contact sheet (``blurgen inspect``).
+* :mod:`pipelines.engines` -- Beam's Flink and Spark runners and the engines, fetched with Maven (``make engines``);
+  :mod:`pipelines.worker` starts PROCESS SDK workers (``blurgen-worker``); :mod:`pipelines.localcluster`
+  runs local Flink and Spark clusters of separate processes (``make cluster-check``).
 
 This package never imports TensorFlow: Examples are built with the ``tfrecord`` package's protos
 (see ARCHITECTURE.md, "the process boundary").

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
-from apache_beam.options.pipeline_options import FlinkRunnerOptions, PipelineOptions, SparkRunnerOptions
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import create_runner
 
 from blurgen import lock
@@ -112,11 +112,9 @@ def beam_options(beam_args: list[str], parser: argparse.ArgumentParser) -> Pipel
     if runner is None:
         # Name the local runner explicitly: the default first tries Prism, which downloads a binary.
         beam_args = ["--runner=DirectRunner", *beam_args]
-    given = PipelineOptions(beam_args)
-    beam_args, said = engines.add_job_server_jar(beam_args, runner, given.view_as(FlinkRunnerOptions).flink_version,
-                                                 given.view_as(SparkRunnerOptions).spark_version)
-    if said:
-        LOG.info("--runner %s: %s", runner, said)
+    beam_args, said = engines.complete_beam_args(beam_args, runner)
+    for line in said:
+        LOG.info("--runner %s: %s", runner, line)
     return PipelineOptions(beam_args)
 
 
@@ -188,8 +186,10 @@ def beam_counters(result: Any) -> dict[str, int] | None:
         return None
     counters: dict[str, int] = {}
     for c in found:
-        # One result per step that counts: sum the steps.
-        counters[c.key.metric.name] = counters.get(c.key.metric.name, 0) + c.committed
+        # One result per step that counts: sum the steps. Spark's portable runner keeps only
+        # attempted values (committed is None); without retries they are the same.
+        value = c.committed if c.committed is not None else c.attempted
+        counters[c.key.metric.name] = counters.get(c.key.metric.name, 0) + value
     LOG.info("Beam counters: %s", ", ".join(f"{k}={v}" for k, v in sorted(counters.items())))
     return counters
 
