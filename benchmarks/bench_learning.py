@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     minutes = realsets.fit(run_dir, args.preset, data, shlex.split(args.fit_args), log)
 
     print(f"\n{name}: trained {minutes:.1f} min (python -m training.fit --preset {args.preset} {args.fit_args})")
-    results = {s: realsets.summary(realsets.score(str(run_dir), g, run_dir / f"score-{s}.json", log))
+    results = {s: realsets.summary(realsets.score(str(run_dir), g, log))
                for s, g in sets.items()}
     print(table(results))
     missing = [s for s in realsets.SETS if s not in results]

@@ -87,7 +87,7 @@ def main(argv=None) -> int:
         key = realsets.key_of(realsets.recipe_config(flags), args.variants, args.preset, budget)
         run_dir = work / "models" / key
         minutes = realsets.fit(run_dir, args.preset, data, budget, log)
-        scored = {s: realsets.summary(realsets.score(str(run_dir), g, run_dir / f"score-{s}.json", log, limit))
+        scored = {s: realsets.summary(realsets.score(str(run_dir), g, log, limit))
                   for s, g in sets.items()}
         rows[name] = {"about": about, "flags": flags, "model": str(run_dir), "minutes": minutes, "sets": scored}
         print(f"{name}: trained {minutes:.1f} min; " + "; ".join(

@@ -199,8 +199,11 @@ def fit(run_dir: pathlib.Path, preset: str, data: dict[str, str], fit_args: list
     return float(timing.read_text()) / 60 if timing.exists() else float("nan")
 
 
-def score(model: str, data: str, out: pathlib.Path, log: pathlib.Path, limit: int | None = None) -> dict:
-    """The report of ``python -m training.score`` (cached in ``out``)."""
+def score(model: str, data: str, log: pathlib.Path, limit: int | None = None) -> dict:
+    """The report of ``python -m training.score`` of ``model`` (a run folder) on the shards ``data``,
+    cached in the run folder under the name of the shards' folder (the synthetic set's folder
+    changes with blurgen's defaults, so a new default is scored anew)."""
+    out = pathlib.Path(model) / f"score-{pathlib.Path(data).parent.name}.json"
     if not out.exists():
         extra = ["--limit", str(limit)] if limit else []
         run([sys.executable, "-m", "training.score", "--model", model, "--data", data, "--out", str(out),
