@@ -20,6 +20,9 @@ from blurgen.limits import LIST, RANGE, ROWS, Limits, check, choice, choices, se
 # The families of ``KernelConfig.weights``, in order. The first three are kernels on a canvas;
 # "rotation" is spatially varying camera shake (``RotationConfig``), rendered by homographies.
 KERNEL_FAMILIES = ("trajectory", "linear", "defocus", "rotation")
+# Where a trajectory kernel's origin (its centre pixel) sits: on the path's centroid, or on the
+# middle of its bounding box, as recorded kernels (Levin et al.'s, Lai et al.'s) are stored.
+KERNEL_CENTRES = ("centroid", "box")
 ROTATION = KERNEL_FAMILIES.index("rotation")
 LINEAR_MODES = ("srgb", "gamma", "none")
 NOISE_MODES = ("poisson-gaussian", "gaussian", "none")
@@ -66,6 +69,7 @@ class TrajectoryConfig:
     exposures: tuple[float, ...] = setting((0.1, 0.5, 1.0),
                                            Limits(0, 1, "fractions of the path a kernel integrates", low_open=True,
                                                   shape=LIST))
+    centre: str = choice("centroid", KERNEL_CENTRES)
 
     def __post_init__(self) -> None:
         check(self, "kernel.trajectory.")

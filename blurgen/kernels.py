@@ -131,10 +131,16 @@ def splat(points: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(idx, weights=val, minlength=n * size * size).reshape(n, size, size)
 
 
-def _centred(points: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
-    """Move each row of points so that its weighted mean lands on the canvas centre."""
+def _centred(points: np.ndarray, weights: np.ndarray, size: int, centre: str = "centroid") -> np.ndarray:
+    """Move each row of points so that its weighted mean (``centre="centroid"``) or the middle of
+    the bounding box of its points of positive weight (``"box"``) lands on the canvas centre."""
     weights = np.broadcast_to(weights, points.shape)
-    mean = (points * weights).sum(axis=1) / weights.sum(axis=1)
+    if centre == "box":
+        live = np.where(weights > 0, points, points[:, :1])  # the first point always has weight
+        mean = ((live.real.min(axis=1) + live.real.max(axis=1)) / 2
+                + 1j * (live.imag.min(axis=1) + live.imag.max(axis=1)) / 2)
+    else:
+        mean = (points * weights).sum(axis=1) / weights.sum(axis=1)
     c = (size - 1) / 2
     return points - mean[:, None] + complex(c, c)
 
@@ -151,7 +157,7 @@ def trajectory_kernels(n: int, rng: np.random.Generator,
     paths, params = sample_trajectories(n, rng, cfg)
     exposure = np.asarray(cfg.exposures, dtype=np.float64)[rng.integers(len(cfg.exposures), size=n)]
     weights = exposure_weights(cfg.num_samples, exposure)
-    psf = splat(_centred(paths, weights, cfg.size), weights, cfg.size)
+    psf = splat(_centred(paths, weights, cfg.size, cfg.centre), weights, cfg.size)
     params["exposure"] = exposure
     return _normalised(psf), params
 

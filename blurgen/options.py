@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from blurgen.config import BAYER_PATTERNS, DEMOSAIC_METHODS, ISP_MODES, KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, \
+from blurgen.config import BAYER_PATTERNS, DEMOSAIC_METHODS, ISP_MODES, KERNEL_CENTRES, KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, \
     CameraConfig, DegradeConfig, IspConfig, KernelConfig, RotationConfig, TrajectoryConfig
 from blurgen.limits import SettingError, describe
 
@@ -133,6 +133,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--anxiety", "trajectory", "anxiety", float,
          "fix the trajectory anxiety (DeblurGAN's expl); default: drawn as DeblurGAN's dataset script does"),
     Flag("--max-length", "trajectory", "max_length", float, "trajectory length in px (default 80; DeblurGAN: 60)"),
+    Flag("--centre", "trajectory", "centre", str,
+         "where a camera-shake kernel's origin sits: the centroid of its path, or the middle of the path's bounding "
+         "box (as recorded kernels are stored; the sharp image then lines up with the blur's extent)",
+         KERNEL_CENTRES),
     Flag("--canvas", "trajectory", "canvas", _whole, "kernel canvas in px (default 85; an even side is made odd by adding 1)"),
     Flag("--linear", "camera", "linear", str, "blur in linear light: undo sRGB, undo a gamma, or blur stored values",
          LINEAR_MODES),
