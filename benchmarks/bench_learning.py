@@ -49,11 +49,13 @@ def curve(run_dir: pathlib.Path, out: pathlib.Path, title: str) -> list[dict]:
 
 def table(sets: dict[str, dict]) -> str:
     lines = ["| set | images | blurry PSNR / SSIM | restored PSNR / SSIM | gain (dB) | images that gain "
-             "| brightness shift (mean, largest) |", "|---|---|---|---|---|---|---|"]
+             f"| aligned gain (dB), images | own brightness shift (mean, largest) |", "|---|---|---|---|---|---|---|---|"]
     for name, v in sets.items():
+        aligned = (f"{v['aligned_psnr_gain']:+.2f}, {v['aligned_gaining']} of {v['count']}"
+                   if "aligned_psnr_gain" in v else "")
         lines.append(f"| {name}: {realsets.SETS[name]} | {v['count']} | {v['blurry_psnr']:.2f} / {v['blurry_ssim']:.3f} "
                      f"| {v['restored_psnr']:.2f} / {v['restored_ssim']:.3f} | **{v['psnr_gain']:+.2f}** "
-                     f"| {v['gaining']} of {v['count']} (median {v['median_gain']:+.2f}) "
+                     f"| {v['gaining']} of {v['count']} (median {v['median_gain']:+.2f}) | {aligned} "
                      f"| {v['shift']:+.2f}, {v['shift_abs_max']:.2f} |")
     return "\n".join(lines)
 
@@ -88,8 +90,7 @@ def main(argv=None) -> int:
     minutes = realsets.fit(run_dir, args.preset, data, shlex.split(args.fit_args), log)
 
     print(f"\n{name}: trained {minutes:.1f} min (python -m training.fit --preset {args.preset} {args.fit_args})")
-    results = {s: realsets.summary(realsets.score(str(run_dir), g, log))
-               for s, g in sets.items()}
+    results = {s: realsets.score_set(str(run_dir), s, g, log) for s, g in sets.items()}
     print(table(results))
     missing = [s for s in realsets.SETS if s not in results]
     if missing:

@@ -70,6 +70,18 @@ def fit_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _whole_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+    return parse
+
+
 def score_parser() -> argparse.ArgumentParser:
     """``score``'s flags; ``--metrics`` lists every registered metric."""
     from training.score import DEFAULT_METRICS, METRICS
@@ -85,6 +97,11 @@ def score_parser() -> argparse.ArgumentParser:
                    help="images larger than this (px) on a side go in tiles of this side (default: %(default)s)")
     p.add_argument("--overlap", type=int, default=128, help="tile overlap in px (default: %(default)s)")
     p.add_argument("--ignore-errors", action="store_true", help="skip the rest of a corrupt shard instead of stopping")
+    p.add_argument("--align", type=_whole_at_least(0), default=0, metavar="PX",
+                   help="score the restored and the blurry image each at its best whole-pixel offset within PX px "
+                        "of the sharp one, on the sharp image's interior: for test sets whose sharp images are not "
+                        "registered to the blurred ones (real camera shake, kernels not centred on their blur), as "
+                        "blind-deblurring benchmarks score (default: 0, no alignment)")
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
                    help=f"comma-separated, any of: {', '.join(sorted(METRICS))} (default: %(default)s); "
                         "lpips needs --lpips-weights; lower LPIPS is better, higher is better for the rest")

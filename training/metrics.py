@@ -98,3 +98,29 @@ def brightness(reference: np.ndarray, test: np.ndarray) -> float:
     a, b = _pair(reference, test)
     return float(b.mean() - a.mean())
 
+
+
+ALIGN_PROTOCOL = ("aligned: the test image shifted by the whole-pixel offset within +-{r} px that minimises its "
+                  "squared error against the sharp image, both scored on the sharp image's interior ({r} px border "
+                  "removed), the restored and the blurry image each at its own offset (as blind-deblurring "
+                  "benchmarks do: a blind method recovers the image only up to a translation)")
+
+
+def align(reference: np.ndarray, test: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """``(reference interior, test crop, (dy, dx))``: the reference without a ``radius`` px border,
+    and the equally large crop of ``test`` moved by the whole-pixel offset ``(dy, dx)`` (each
+    within ``+-radius``) that gives the smallest sum of squared differences over all channels.
+    Images HxW or HxWx3 uint8 of one shape, larger than ``2 * radius`` on each side."""
+    a, b = np.asarray(reference), np.asarray(test)
+    if a.shape != b.shape:
+        raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
+    if radius == 0:
+        return a, b, (0, 0)
+    h, w = a.shape[:2]
+    if min(h, w) <= 4 * radius:
+        raise ValueError(f"images of {w}x{h} px are too small to align within {radius} px")
+    inner = np.ascontiguousarray(a[radius:h - radius, radius:w - radius], np.float32)
+    ssd = cv2.matchTemplate(np.ascontiguousarray(b, np.float32), inner, cv2.TM_SQDIFF)
+    dy, dx = np.unravel_index(int(np.argmin(ssd)), ssd.shape)
+    crop = b[dy:dy + h - 2 * radius, dx:dx + w - 2 * radius]
+    return a[radius:h - radius, radius:w - radius], crop, (int(dy) - radius, int(dx) - radius)

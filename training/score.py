@@ -76,10 +76,12 @@ def _mean(values: list[float]) -> float:
 
 def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
                 metric_names: Iterable[str] = DEFAULT_METRICS, sheet_rows: int = 4,
-                metric_fns: dict[str, MetricFn] | None = None) -> tuple[dict, list]:
+                metric_fns: dict[str, MetricFn] | None = None, align: int = 0) -> tuple[dict, list]:
     """Score ``restore`` on ``(key, blurred, sharp)`` pairs (HxWx3 uint8, full size).
 
     ``metric_fns`` adds or replaces metrics for this call only (``lpips`` with its weights).
+    ``align`` > 0 scores each of the restored and the blurry image at its own best whole-pixel
+    offset within that many px (:func:`training.metrics.align`), and records the offsets.
     Returns ``(report, sheet)``: the report dict (without the run's paths) and up to
     ``sheet_rows`` ``(key, blurred, restored, sharp)`` rows for the contact sheet, from distinct
     source images where there are enough (:func:`source_of`), else other pairs of the same ones.
@@ -105,11 +107,13 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
         times.append(time.perf_counter() - t0)
         if restored.shape != sharp.shape or restored.dtype != np.uint8:
             raise AssertionError(f"{key}: restored image is {restored.shape} {restored.dtype}, expected {sharp.shape} uint8")
-        images.append({
-            "key": key, "height": int(sharp.shape[0]), "width": int(sharp.shape[1]), "seconds": times[-1],
-            "restored": {n: fns[n](sharp, restored) for n in names},
-            "blurry": {n: fns[n](sharp, blurred) for n in names},
-        })
+        image = {"key": key, "height": int(sharp.shape[0]), "width": int(sharp.shape[1]), "seconds": times[-1]}
+        for side, test in (("restored", restored), ("blurry", blurred)):
+            reference, test, shift = metrics.align(sharp, test, align)
+            image[side] = {n: fns[n](reference, test) for n in names}
+            if align:
+                image[f"{side}_shift"] = list(shift)
+        images.append(image)
         n = per_source.get(source_of(key), 0)
         per_source[source_of(key)] = n + 1
         if n == 0 and len(sheet) < sheet_rows:
@@ -120,7 +124,9 @@ def score_pairs(restore: Callable[[np.ndarray], np.ndarray], pairs: Iterable[tup
         raise ValueError("no image pairs to score (empty shards?)")
     report = {
         "format": REPORT_FORMAT,
-        "protocol": metrics.PROTOCOL if set(names) <= {"psnr", "ssim"} else _full_protocol(),
+        "protocol": (metrics.PROTOCOL if set(names) <= {"psnr", "ssim"} else _full_protocol())
+        + ("; " + metrics.ALIGN_PROTOCOL.format(r=align) if align else ""),
+        "align": align,
         "metrics": names,
         "count": len(images),
         "mean": {side: {n: _mean([im[side][n] for im in images]) for n in names} for side in ("restored", "blurry")},
@@ -223,7 +229,7 @@ def run(argv=None) -> dict:
     restorer = Restorer(args.model, tile=args.tile, overlap=args.overlap)
     skipped: dict = {}
     report, sheet = score_pairs(restorer, shard_pairs(args.data, args.ignore_errors, args.limit, skipped),
-                                names, metric_fns=extra)
+                                names, metric_fns=extra, align=args.align)
     report = {"model": args.model, "data": args.data, **report}
     if args.ignore_errors:
         report["skipped"] = skipped
@@ -246,7 +252,8 @@ def _metric_overrides(names: list[str], lpips_weights: str | None) -> dict[str, 
 def summary_line(report: dict) -> str:
     r, b = report["mean"]["restored"], report["mean"]["blurry"]
     parts = [f"{n.upper()} restored {r[n]:.4f} vs blurry {b[n]:.4f}" for n in report["metrics"]]
-    line = (f"{report.get('model', '?')} on {report['count']} images: " + "; ".join(parts)
+    aligned = f" (each aligned within {report['align']} px)" if report.get("align") else ""
+    line = (f"{report.get('model', '?')} on {report['count']} images{aligned}: " + "; ".join(parts)
             + f"; {report['seconds_per_image']['median']:.3f} s per image (median, warm)")
     skipped = report.get("skipped")
     if skipped is not None:
