@@ -90,14 +90,13 @@ class Averager:
         """
         equal = plan.equal_weights
         totals = self._frame_sums(plan, images, layers, equal)
-        flows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for s in plan.samples:
-            if not s.step:
-                continue
-            if s.frame not in flows:
-                flows = {s.frame: motions[s.frame].full_flows(*totals[0].shape[:2])}  # one pair's flows at a time
-            interpolate.add_in_between(totals, layers(s.frame), layers(s.frame + 1), flows[s.frame],
-                                       s.step / s.divisions, 1.0 if equal else float(s.weight))
+        between: dict[int, list[tuple[float, float]]] = {}  # (t, weight) of the samples after frame i
+        for x in plan.samples:
+            if x.step:
+                between.setdefault(x.frame, []).append((x.step / x.divisions, 1.0 if equal else float(x.weight)))
+        for i, samples in between.items():
+            m = motions[i]
+            interpolate.add_pair_samples(totals, layers(i), layers(i + 1), (m.forward, m.backward), m.scale, samples)
         scale = 1.0 / (255.0 * len(plan.samples)) if equal else 1.0 / 255.0
         return totals, scale
 

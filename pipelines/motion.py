@@ -56,7 +56,7 @@ def flow_grey(image: np.ndarray) -> np.ndarray:
 
 def _speed(flow: np.ndarray, trusted: np.ndarray) -> float:
     """The largest flow length over the ``trusted`` pixels, isolated outliers removed (reduced px)."""
-    magnitude = np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2)
+    magnitude = cv2.magnitude(*cv2.split(flow))
     if min(magnitude.shape) >= 5:
         magnitude = cv2.medianBlur(magnitude, 5)
     return float(magnitude[trusted].max()) if trusted.any() else 0.0
@@ -70,8 +70,9 @@ def _consistent(forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
     x = np.arange(w, dtype=np.float32)[None, :] + forward[..., 0]
     y = np.arange(h, dtype=np.float32)[:, None] + forward[..., 1]
     back = cv2.remap(backward, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    error = ((forward + back) ** 2).sum(axis=2)
-    bound = np.float32(0.01) * ((forward ** 2).sum(axis=2) + (back ** 2).sum(axis=2)) + np.float32(0.25)
+    error = cv2.magnitude(*cv2.split(forward + back)) ** 2
+    bound = np.float32(0.01) * (cv2.magnitude(*cv2.split(forward)) ** 2 + cv2.magnitude(*cv2.split(back)) ** 2)
+    bound += np.float32(0.25)
     return (error <= bound) & (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
 
 
@@ -108,15 +109,6 @@ class PairMotion:
     scale: float
     speed: float
     unreliable: float
-
-    def full_flows(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-        """Both flows at the frames' full size, in full-resolution px (float32 ``HxWx2``)."""
-        if self.scale == 1.0:
-            return self.forward, self.backward
-        up = [cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR) for f in (self.forward, self.backward)]
-        for f in up:
-            f *= np.float32(1.0 / self.scale)
-        return up[0], up[1]
 
 
 def measure(index: int, grey0: np.ndarray, grey1: np.ndarray, full_shape: tuple[int, int], method: str) -> PairMotion:

@@ -4,6 +4,7 @@ second, whose true motion blur is rendered independently (``motion_scenes``), an
 photo at 24 and 30 frames per second encoded as ordinary MPEG-4 clips."""
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -130,7 +131,9 @@ def test_one_frame_interval_of_exposure_is_the_objects_true_motion_blur(object_c
     for pair in pairs:
         p = pair.params
         assert p["exposure"] == pytest.approx(0.1) and p["exposure_frames"] == 1.0
-        assert p["max_motion"] <= 1.0 and p["motion"] == pytest.approx(SPEED, rel=0.12)
+        # The flow measures the object's speed (px per frame interval) to within its error at the
+        # object's edges; too high costs only samples, too low would let copies through.
+        assert p["max_motion"] <= 1.0 and 0.95 * SPEED <= p["motion"] <= 1.2 * SPEED
         assert p["samples"] >= SPEED and p["interpolated"] == p["samples"] - 1
         truth = scene.motion_blur(p["sharp_frame"], 1.0)
         assert psnr(decode_image(pair.blurred), truth) >= MIN_PSNR
@@ -141,7 +144,8 @@ def test_a_three_frame_exposure_without_interpolation_ghosts_and_with_it_blurs(o
     rejects = [u.reject for u in units(object_clip, settings("3/10", interpolate=0))]
     assert rejects and all(r is not None and r.kind == "ghosting" for r in rejects)
     reason = rejects[0].reason
-    assert "things move up to 7." in reason and "more than --max-motion 1 px" in reason
+    moved = float(re.search(r"things move up to ([0-9.]+) px per frame interval", reason).group(1))
+    assert 0.95 * SPEED <= moved <= 1.2 * SPEED and "more than --max-motion 1 px" in reason
     assert "--interpolate auto" in reason and "--exposure of at most 1/" in reason
     for pair in written(units(object_clip, settings("3/10"))):
         assert pair.params["max_motion"] <= 1.0 and pair.params["samples"] >= 3 * SPEED
@@ -151,7 +155,9 @@ def test_a_three_frame_exposure_without_interpolation_ghosts_and_with_it_blurs(o
 def test_the_interpolation_limit_rejects_naming_the_setting_that_fixes_it(object_clip):
     rejects = [u.reject for u in units(object_clip, settings("1/10", max_interpolate=3))]
     assert all(r is not None and r.kind == "ghosting" for r in rejects)
-    assert "--max-interpolate 7 (now 3)" in rejects[0].reason
+    moved = float(re.search(r"things move up to ([0-9.]+) px", rejects[0].reason).group(1))
+    needed = int(re.search(r"It needs --max-interpolate (\d+) \(now 3\)", rejects[0].reason).group(1))
+    assert needed + 1 >= moved > needed >= 6  # samples 1 px apart over the object's ~7 px per interval
 
 
 def test_a_looser_motion_bound_takes_fewer_samples(object_clip):
@@ -191,7 +197,8 @@ def test_frames_windows_record_their_exposure_when_the_rate_is_known(object_clip
 def test_the_sheet_labels_video_pairs_by_samples_and_exposure(object_clip):
     (pair, *_) = written(units(object_clip, settings("1/10")))
     label = video_label(pair.params)
-    assert label.startswith(f"frame average over {pair.params['samples']} samples, exposure 1/10 s, up to 0.")
+    assert label == (f"frame average over {pair.params['samples']} samples, exposure 1/10 s, "
+                     f"up to {pair.params['max_motion']:.2f} px apart")
     assert "real blur" not in label
     assert video_label({"degrade": {}, "variant": 0}) is None
 
