@@ -49,8 +49,10 @@ SAMPLING = ("cells: each sample weighs the part of the exposure nearer to it tha
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="blurgen video", description="Average windows of sharp video frames into blurred/sharp pairs in "
-        "TFRecord shards. Flags not listed here go to Apache Beam (--runner, --direct_num_workers, ...).")
+        prog="blurgen video", description="Blur sharp video by integrating an exposure over its frames (and frames "
+        "interpolated between them) into blurred/sharp pairs in TFRecord shards; windows that would show copies "
+        "rather than blur are rejected as ghosting. Flags not listed here go to Apache Beam (--runner, "
+        "--direct_num_workers, ...).")
     add = parser.add_argument
     add("--src", action="append", required=True,
         help="video files or folders of frames: a file, a glob or a folder (searched recursively); repeatable")

@@ -160,6 +160,21 @@ def test_the_interpolation_limit_rejects_naming_the_setting_that_fixes_it(object
     assert needed + 1 >= moved > needed >= 6  # samples 1 px apart over the object's ~7 px per interval
 
 
+def test_what_stands_still_stays_as_it_is_while_an_object_moves_across_it(tmp_path):
+    background = cv2.resize(photo(2, 400), (160, 96), interpolation=cv2.INTER_AREA)
+    frames = []
+    for i in range(7):
+        frame = background.copy()
+        frame[30:60, 10 + 6 * i:40 + 6 * i] = photo(0, 30)[:30, :30]
+        frames.append(frame)
+    (clip,) = cliplib.expand_source(str(write_folder(frames, tmp_path / "still")))
+    for pair in written(units(clip, settings("1/10"))):
+        assert pair.params["interpolated"] >= 4
+        blurred = decode_image(pair.blurred).astype(int)
+        still = (slice(70, 96), slice(0, 160))  # rows the object never reaches, nor the flow's reach around it
+        assert np.abs(blurred[still] - background[still].astype(int)).max() <= 1
+
+
 def test_a_looser_motion_bound_takes_fewer_samples(object_clip):
     strict = written(units(object_clip, settings("1/10")))
     loose = written(units(object_clip, settings("1/10", max_motion=2.0)))
