@@ -62,19 +62,13 @@ class Averager:
             for s in frames:
                 cv2.accumulate(images[s.frame], total)  # uint8 into float32 in one pass, exact
             return [total]
-        totals: list[np.ndarray] | None = None
+        totals = [np.zeros_like(part) for part in layers(frames[0].frame)]
         for s in frames:
-            parts = layers(s.frame)
-            weight = np.float32(1.0 if equal else float(s.weight))
-            if totals is None:
-                totals = [p * weight if not equal else p.copy() for p in parts]
-                continue
-            for total, part in zip(totals, parts):
+            for total, part in zip(totals, layers(s.frame)):
                 if equal:
-                    total += part
+                    total += part  # unweighted: exact sums of stored values with --linear none
                 else:
-                    total += weight * part
-        assert totals is not None, "a plan holds at least one frame"
+                    cv2.scaleAdd(part, float(s.weight), total, dst=total)
         return totals
 
     def sums(self, plan: Plan, images: Mapping[int, np.ndarray], layers: Layers,

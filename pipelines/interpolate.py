@@ -19,8 +19,9 @@ import cv2
 import numpy as np
 
 FLOWS = ("dis", "farneback")
-#: Flow (px per frame interval) below which a pixel counts as still: blended without warping.
-STILL = 0.1
+#: Flow (px per frame interval) below which a pixel counts as still and is blended without warping:
+#: a quarter of the default --max-motion, above the flow's noise on compressed video.
+STILL = 0.25
 TILE = 16  # reduced px; the still/moving decision is made per tile
 
 
@@ -82,9 +83,10 @@ def add_pair_samples(totals: list[np.ndarray], parts0: list[np.ndarray], parts1:
     things move.
 
     A frame at instant ``t`` is ``(1 - t)`` times frame 0 warped to ``t`` plus ``t`` times frame 1
-    warped to ``t``. Where the flow is shorter than :data:`STILL` px both ways, the warps move
-    nothing by more than ``STILL / 4`` px, so there the frames are blended unwarped, all samples at
-    once; the boxes where things move are warped sample by sample.
+    warped to ``t``. Where the flow is shorter than :data:`STILL` px both ways, a warp would move
+    the picture by less than that, and the two frames average without visible copies anyway, so
+    there the frames are blended unwarped, all samples at once; the boxes where things move are
+    warped sample by sample.
 
     Args:
       totals: one float32 ``HxWx3`` sum per layer, added to in place.
