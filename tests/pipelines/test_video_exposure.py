@@ -15,6 +15,7 @@ import pytest
 from blurgen.config import CameraConfig
 from blurgen.images import decode_image
 from pipelines import clips as cliplib
+from pipelines import video
 from pipelines.clips import VIDEO, Clip, plan_ranges
 from pipelines.exposure import Exposure, exposure_text, half_span, make_plan
 from pipelines.ghosting import GhostSettings
@@ -22,6 +23,7 @@ from pipelines.sheet import video_label
 from pipelines.windows import VideoSettings, range_units
 
 from motion_scenes import TranslatingObject, psnr
+from pipeline_helpers import records
 from video_helpers import decode_video, photo, write_folder, write_video
 
 OFF = CameraConfig(linear="none", noise="none")
@@ -259,3 +261,16 @@ def test_ordinary_clips_at_24_and_30_fps_blur_close_to_the_truth(tmp_path, rate)
         blurred, sharp = decode_image(pair.blurred), decoded[c]
         assert psnr(blurred[inner], truth[inner]) > psnr(sharp[inner], truth[inner]) + 3, c
         assert pair.params["max_motion"] <= 1.0
+
+
+@pytest.mark.slow
+def test_the_command_reads_the_frame_rate_from_the_video_file(tmp_path, scene):
+    write_video(scene.frames(11), tmp_path / "src" / "object.mkv", "FFV1", fps=FPS)  # lossless
+    manifest = video.run(["--src", str(tmp_path / "src"), "--out", str(tmp_path / "out"), "--exposure", "1/10",
+                          "--linear", "none", "--noise", "none", "--test-fraction", "0", "--runner=DirectRunner"])
+    assert manifest["written"] == 3 and manifest["parameters"]["clip_rates"] == {"10": 1}
+    assert manifest["summary"]["exposure_s"]["min"] == manifest["summary"]["exposure_s"]["max"] == 0.1
+    for r in records(tmp_path / "out")["train"]:
+        p = r["params"]
+        assert p["fps"] == FPS and p["max_motion"] <= 1.0
+        assert psnr(decode_image(r["blurred"]), scene.motion_blur(p["sharp_frame"], 1.0)) >= MIN_PSNR
