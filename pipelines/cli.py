@@ -28,8 +28,9 @@ synth = _forward("synth", "Synthesize blurred/sharp pairs from sharp photos into
                  "pipelines.synth")
 pairs = _forward("pairs", "Pack real pairs into TFRecord shards (--layout gopro|folders|realblur|side-by-side "
                  "--src ... --out DIR [Beam flags]); --help for all flags.", "pipelines.pairs")
-video = _forward("video", "Average windows of sharp video frames into blurred/sharp pairs in TFRecord shards "
-                 "(--src CLIPS --out DIR --frames N --stride S [--interpolate K] [Beam flags]); --help for all flags.",
+video = _forward("video", "Blur sharp video by integrating an exposure over its frames into blurred/sharp pairs "
+                 "in TFRecord shards (--src CLIPS --out DIR --exposure 1/30 | --frames N [--fps R] [Beam flags]); "
+                 "--help for all flags.",
                  "pipelines.video")
 inspect = _forward("inspect", "Check a dataset's shards against its metadata, verify every CRC "
                    "(DIR [--deep] [--sheet sheet.png] [--card [--license ID]]); --help for all flags.",

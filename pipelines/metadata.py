@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import platform
+from fractions import Fraction
 from importlib import metadata as importlib_metadata
 from typing import Any
 
@@ -97,9 +98,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def manifest_json(run: dict[str, Any], shards: list[dict], rejects: list[Reject], written: int) -> dict[str, Any]:
+def manifest_json(run: dict[str, Any], shards: list[dict], rejects: list[Reject], written: int,
+                  summary: dict[str, dict] | None = None) -> dict[str, Any]:
     """What went in and what came out. ``run`` holds what the launcher knows: ``pipeline``,
-    ``name``, ``out``, ``inputs`` (the number of inputs listed), ``parameters``, ``versions``."""
+    ``name``, ``out``, ``inputs`` (the number of inputs listed), ``parameters``, ``versions``;
+    ``summary``: figures of the written units (:class:`Summary`), recorded when there are any."""
     pairs = {}
     files = {}
     for s in sorted(shards, key=lambda s: (s["split"], s["index"])):
@@ -116,6 +119,8 @@ def manifest_json(run: dict[str, Any], shards: list[dict], rejects: list[Reject]
         "bytes": sum(s["bytes"] for s in shards),
         "shards": files,
     })
+    if summary:
+        manifest["summary"] = summary
     return manifest
 
 
@@ -123,10 +128,11 @@ def _dump(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def write_all(out: str, run: dict[str, Any], shards: list[dict], rejects: list[Reject], written: int) -> dict:
+def write_all(out: str, run: dict[str, Any], shards: list[dict], rejects: list[Reject], written: int,
+              summary: dict[str, dict] | None = None) -> dict:
     """Write the four metadata files into ``out``; returns the manifest."""
     rejects = sorted(rejects)
-    manifest = manifest_json(run, shards, rejects, written)
+    manifest = manifest_json(run, shards, rejects, written, summary)
     description = f"blurgen {run['pipeline']} pairs; see {MANIFEST} for how they were made"
     inputs.write_bytes(FileSystems.join(out, DATASET_INFO), _dump(dataset_info_json(run["name"], shards, description)))
     inputs.write_bytes(FileSystems.join(out, FEATURES), _dump(features_json(fixed_kernel_shape(run))))
@@ -137,6 +143,36 @@ def write_all(out: str, run: dict[str, Any], shards: list[dict], rejects: list[R
 
 def read_json(path: str) -> Any:
     return json.loads(inputs.read_bytes(path).decode("utf-8"))
+
+
+class Summary(beam.CombineFn):
+    """Count, least, largest and mean of each figure that written units carry (``done`` elements
+    ``(name, ((figure, value), ...))``; plain names carry none). The mean is summed exactly
+    (fractions), so it does not depend on the order in which a runner combines."""
+
+    def create_accumulator(self) -> dict:
+        return {}
+
+    def add_input(self, acc: dict, element: Any) -> dict:
+        if isinstance(element, (tuple, list)):
+            for figure, value in element[1]:
+                if value is None:
+                    continue
+                count, low, high, total = acc.get(figure, (0, value, value, Fraction(0)))
+                acc[figure] = (count + 1, min(low, value), max(high, value), total + Fraction(value))
+        return acc
+
+    def merge_accumulators(self, accumulators: Any) -> dict:
+        merged: dict = {}
+        for acc in accumulators:
+            for figure, (count, low, high, total) in acc.items():
+                c, lo, hi, t = merged.get(figure, (0, low, high, Fraction(0)))
+                merged[figure] = (c + count, min(lo, low), max(hi, high), t + total)
+        return merged
+
+    def extract_output(self, acc: dict) -> dict[str, dict]:
+        return {figure: {"count": count, "min": low, "max": high, "mean": float(total / count)}
+                for figure, (count, low, high, total) in sorted(acc.items())}
 
 
 class WriteMetadata(beam.PTransform):
@@ -153,8 +189,9 @@ class WriteMetadata(beam.PTransform):
         shard_list = beam.pvalue.AsSingleton(shards | "ShardList" >> as_list())
         reject_list = beam.pvalue.AsSingleton(rejects | "RejectList" >> as_list())
         written = beam.pvalue.AsSingleton(done | "CountWritten" >> beam.combiners.Count.Globally())
+        summary = beam.pvalue.AsSingleton(done | "Summary" >> beam.CombineGlobally(Summary()))
         out, run = self.out, self.run
         return (done.pipeline
                 | "Once" >> beam.Create([None])
                 | "WriteMetadataFiles" >> beam.Map(
-                    lambda _, s, r, w: write_all(out, run, s, r, w), shard_list, reject_list, written))
+                    lambda _, s, r, w, m: write_all(out, run, s, r, w, m), shard_list, reject_list, written, summary))

@@ -26,9 +26,10 @@ MALFORMED = "malformed"
 TOO_SHORT = "too short"  # a clip with fewer frames than one window
 BAD_FRAME = "bad frame"  # a window holding a frame that cannot be decoded
 SCENE_CUT = "scene cut"  # a window spanning a cut between two shots
+GHOSTING = "ghosting"  # a window whose frames would average to copies of moving things, not blur
 ERROR = "error"
 KINDS = (UNREADABLE, EMPTY, TRUNCATED, NOT_AN_IMAGE, TOO_SMALL, SIZES_DIFFER, ORIENTATION_DIFFERS,
-         PARTNER_MISSING, DUPLICATE, MALFORMED, TOO_SHORT, BAD_FRAME, SCENE_CUT, ERROR)
+         PARTNER_MISSING, DUPLICATE, MALFORMED, TOO_SHORT, BAD_FRAME, SCENE_CUT, GHOSTING, ERROR)
 
 
 class RejectError(ValueError):

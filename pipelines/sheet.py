@@ -4,8 +4,9 @@ local kernels is also drawn on the blurred image, each where it applies).
 The pairs come from distinct sources where the split has enough (a dataset holds several
 variants of each photo, which would otherwise fill the sheet with one photo), taken from the
 shards in turn. The layout is blurgen's one picture code (:mod:`blurgen.preview`): column titles,
-a caption per row (key, source, kernel family and size), a title naming the dataset and split;
-a real pair (no kernel) gets a grey kernel tile.
+a caption per row (key, source, and how it was blurred: kernel family and size, or for a pair
+made from video the frame average's samples and exposure), a title naming the dataset and split;
+a pair without a kernel (real or from video) gets a grey kernel tile.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from blurgen.preview import kernel_label
 from blurgen.images import decode_image, encode_png
 from pipelines import guard, inputs, metadata
 from pipelines.examples import decode_example
+from pipelines.exposure import exposure_text
 from pipelines.inspection import iter_examples, shard_paths
 
 ROW = 192  # px, the height of one row
@@ -77,9 +79,24 @@ def _family(params: dict) -> str | None:
     return None
 
 
+def video_label(params: dict) -> str | None:
+    """``"frame average over 9 samples, exposure 1/10 s, up to 0.96 px apart"`` for a pair made
+    from video (``blurgen video``), ``None`` for any other pair."""
+    if not isinstance(params.get("samples"), int) or "first_frame" not in params:
+        return None
+    text = f"frame average over {params['samples']} samples"
+    if params.get("exposure"):
+        text += f", exposure {exposure_text(params['exposure'])} s"
+    elif params.get("exposure_frames"):
+        text += f", exposure {params['exposure_frames']:g} frame intervals"
+    if params.get("max_motion") is not None:
+        text += f", up to {params['max_motion']:.2f} px apart"
+    return text
+
+
 def _row_caption(ex: dict) -> list[str]:
-    return [f"{ex[schema.KEY]}, {ex[schema.WIDTH]}x{ex[schema.HEIGHT]} px",
-            f"from {ex[schema.SOURCE]}; {kernel_label(ex[schema.KERNEL], _family(ex[schema.PARAMS]))}"]
+    blur = video_label(ex[schema.PARAMS]) or kernel_label(ex[schema.KERNEL], _family(ex[schema.PARAMS]))
+    return [f"{ex[schema.KEY]}, {ex[schema.WIDTH]}x{ex[schema.HEIGHT]} px", f"from {ex[schema.SOURCE]}; {blur}"]
 
 
 def _blurred(ex: dict):

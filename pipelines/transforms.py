@@ -5,7 +5,8 @@ either gives all its pairs or none: expected problems (:class:`~pipelines.reject
 ``ImageError``, ``OSError``) become a reject line, and anything unexpected goes to Beam's
 dead-letter output (``with_exception_handling``) and becomes a reject too, so nothing is lost
 and one bad file never stops a run. Outputs: ``records`` as ``(split, key, example_bytes)``,
-``rejects`` as :class:`~pipelines.rejects.Reject`, ``done`` as one name per written input.
+``rejects`` as :class:`~pipelines.rejects.Reject`, ``done`` as one name per written input
+(``(name, stats)`` for a unit that carries figures for the manifest's summary).
 
 An input may also stand for several counted units (a frame range of a clip holds several
 windows): then ``fn`` returns :class:`Units`, and each :class:`Unit` gives its pairs or its one
@@ -34,11 +35,14 @@ PROGRESS_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class Unit:
-    """One counted unit of an input: ``pairs`` as ``(split, Pair)`` when written, else its ``reject``."""
+    """One counted unit of an input: ``pairs`` as ``(split, Pair)`` when written, else its ``reject``;
+    ``stats``: ``(name, number)`` figures of a written unit, summarised in the manifest
+    (:class:`pipelines.metadata.Summary`)."""
 
     name: str
     pairs: tuple = ()
     reject: Reject | None = None
+    stats: tuple[tuple[str, float], ...] = ()
 
 
 class Units:
@@ -108,7 +112,7 @@ class _ProcessFn(beam.DoFn):
             self.pairs.inc(len(out))
             for rec in out:
                 yield RECORD, rec
-            yield DONE, unit.name
+            yield DONE, (unit.name, unit.stats) if unit.stats else unit.name
 
 
 def _dead_letter(bad, path_of):

@@ -21,6 +21,7 @@ from video_helpers import decode_video, expected_windows, moving_object, pan, ph
 
 N, S = 5, 3
 OFF = ["--linear", "none", "--noise", "none"]
+PLAIN = ["--interpolate", "0", "--max-motion", "off", "--max-mismatch", "off"]  # the plain mean, no flow
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +51,7 @@ def clip_tree(tmp_path_factory) -> tuple[Path, dict[str, list[np.ndarray]]]:
 def run_off(clip_tree, tmp_path_factory):
     root, _ = clip_tree
     out = tmp_path_factory.mktemp("video") / "out"
-    manifest = video.run(["--src", str(root), "--out", str(out), "--frames", str(N), "--stride", str(S), *OFF,
+    manifest = video.run(["--src", str(root), "--out", str(out), "--frames", str(N), "--stride", str(S), *OFF, *PLAIN,
                           "--windows-per-range", "2", "--num-shards", "2", "--test-fraction", "0.5",
                           "--runner=DirectRunner"])
     return out, manifest
@@ -119,12 +120,23 @@ def test_command_line(clip_tree, tmp_path):
     root, _ = clip_tree
     runner = CliRunner()
     result = runner.invoke(video_command, ["--src", str(root / "folders" / "panA"), "--out", str(tmp_path / "o"),
-                                           "--frames", "7", "--interpolate", "1", "--runner", "DirectRunner"])
+                                           "--frames", "7", "--interpolate", "2", "--runner", "DirectRunner"])
     assert result.exit_code == 0, result.output
     assert "1 clips: 4 windows of 7 frames every 7" in result.output
     assert "4 inputs = 4 written + 0 rejected" in result.output
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
-    assert manifest["parameters"]["interpolate"] == 1 and manifest["pipeline"] == "video"
+    assert manifest["parameters"]["interpolate"] == 2 and manifest["pipeline"] == "video"
+    # The pan moves 2.2 px per frame: 2 frames in between put the samples 0.75 px apart.
+    summary = manifest["summary"]
+    assert summary["samples"] == {"count": 4, "min": 19, "max": 19, "mean": 19.0}
+    assert 0.6 < summary["max_motion_px"]["max"] <= 1.0 and summary["motion_px_per_frame"]["min"] > 2.0
+    one = runner.invoke(video_command, ["--src", str(root / "folders" / "panA"), "--out", str(tmp_path / "q"),
+                                        "--frames", "7", "--interpolate", "1", "--runner", "DirectRunner"])
+    assert one.exit_code == 1 and "4 inputs = 0 written + 4 rejected" in one.output and "4 ghosting" in one.output
+    no_rate = runner.invoke(video_command, ["--src", str(root / "folders"), "--out", str(tmp_path / "p"),
+                                            "--exposure", "1/30"])
+    assert no_rate.exit_code == 2 and not (tmp_path / "p").exists()
+    assert no_rate.output.count("\n") == 1 and "has none: pass --fps" in no_rate.output
     bad = runner.invoke(video_command, ["--src", str(root), "--out", str(tmp_path / "p"), "--frames", "4"])
     assert bad.exit_code == 2 and "--frames must be an odd number" in bad.output
     typo = runner.invoke(video_command, ["--src", str(root), "--out", str(tmp_path / "p"), "--cut_threshold", "9"])

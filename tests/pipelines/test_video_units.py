@@ -13,9 +13,10 @@ from blurgen.camera import linear_to_srgb, srgb_to_linear
 from blurgen.config import CameraConfig
 from blurgen.images import decode_image
 from pipelines import clips as cliplib
-from pipelines.average import Averager
 from pipelines.clips import FRAMES, VIDEO, Clip, plan_ranges, window_count
 from pipelines.examples import encode_example
+from pipelines.exposure import Exposure
+from pipelines.ghosting import GhostSettings
 from pipelines.windows import VideoSettings, range_units
 
 from pipeline_helpers import write_rgb
@@ -23,13 +24,16 @@ from video_helpers import (decode_video, expected_windows, moving_object, pan, p
                            write_video, zoom)
 
 OFF = CameraConfig(linear="none", noise="none")
+# The plain mean of the frames, as before exposures and the ghost check: no flow at all.
+PLAIN = GhostSettings(interpolate=0, max_motion=None, max_mismatch=None)
 
 
 def units_of(clip: Clip, settings: VideoSettings, per_range: int, count: int | None = None, fps: float = 0.0):
     """Every window's unit, processing the clip range by range as the workers would."""
     count = len(clip.frames) if count is None else count
     out = []
-    for item in plan_ranges(clip, count, fps, settings.frames, settings.stride, per_range):
+    length, stride = settings.layout(fps)
+    for item in plan_ranges(clip, count, fps, length, stride, per_range):
         out.extend(range_units(item, settings).units)
     return out
 
@@ -95,7 +99,7 @@ def test_clips_are_video_files_and_folders_of_frames_in_natural_order(tmp_path):
 def test_blurred_is_exactly_the_rounded_mean_with_the_camera_off_whatever_the_ranges(tmp_path, per_range):
     frames = zoom(photo(3), 23)
     clip = folder_clip(frames, tmp_path / "zoom")
-    s = VideoSettings(frames=5, stride=3, camera=OFF)
+    s = VideoSettings(frames=5, stride=3, camera=OFF, ghost=PLAIN)
     want = expected_windows(frames, 5, 3)
     units = units_of(clip, s, per_range)
     assert [u.name for u in units] == [f"zoom#{a:06d}" for a in sorted(want)]
@@ -119,7 +123,7 @@ def test_means_next_to_one_half_round_the_right_way(tmp_path, length):
     for i in range((length + 1) // 2):
         frames[i][:, 8:] += 1  # right half: sum = 100 N + (N + 1) / 2 -> mean 100.5 + 1/(2N) -> 101
     clip = folder_clip(frames, tmp_path / "ties")
-    (unit,) = units_of(clip, VideoSettings(frames=length, stride=length, camera=OFF, min_size=8), 4)
+    (unit,) = units_of(clip, VideoSettings(frames=length, stride=length, camera=OFF, min_size=8, ghost=PLAIN), 4)
     blurred, _ = blurred_and_sharp(unit)
     assert (blurred[:, :8] == 100).all() and (blurred[:, 8:] == 101).all()
     np.testing.assert_array_equal(blurred, rounded_mean(frames))
@@ -129,7 +133,7 @@ def test_the_default_mean_is_taken_in_linear_light(tmp_path):
     frames = moving_object(photo(1), photo(4, 24), 7, step=(1, 4))
     clip = folder_clip(frames, tmp_path / "obj")
     cam = CameraConfig(linear="srgb", noise="none")
-    (unit,) = units_of(clip, VideoSettings(frames=7, stride=7, camera=cam), 4)
+    (unit,) = units_of(clip, VideoSettings(frames=7, stride=7, camera=cam, ghost=PLAIN), 4)
     blurred, _ = blurred_and_sharp(unit)
     linear = np.mean([srgb_to_linear(f / 255.0) for f in frames], axis=0)
     want = np.rint(linear_to_srgb(linear.astype(np.float32)) * 255.0)
@@ -141,10 +145,10 @@ def test_the_default_mean_is_taken_in_linear_light(tmp_path):
 def test_noise_is_drawn_per_window_from_the_seed(tmp_path):
     frames = pan(photo(2), 14, (1, 1))
     clip = folder_clip(frames, tmp_path / "p")
-    noisy = VideoSettings(frames=7, stride=7, seed=3)  # default camera: sRGB, shot and read noise
+    noisy = VideoSettings(frames=7, stride=7, seed=3, ghost=PLAIN)  # default camera: sRGB, shot and read noise
     a = [encode_example(u.pairs[0][1]) for u in units_of(clip, noisy, 1)]
     b = [encode_example(u.pairs[0][1]) for u in units_of(clip, noisy, 2)]
-    c = [encode_example(u.pairs[0][1]) for u in units_of(clip, VideoSettings(frames=7, stride=7, seed=4), 2)]
+    c = [encode_example(u.pairs[0][1]) for u in units_of(clip, VideoSettings(frames=7, stride=7, seed=4, ghost=PLAIN), 2)]
     assert a == b and a != c
     params = units_of(clip, noisy, 2)[0].pairs[0][1].params["camera"]
     assert params["noise"] == "poisson-gaussian" and params["full_well"] > 0 and params["linear"] == "srgb"
@@ -153,13 +157,13 @@ def test_noise_is_drawn_per_window_from_the_seed(tmp_path):
 def test_a_window_spanning_a_scene_cut_is_rejected_and_pans_are_not(tmp_path):
     frames = pan(photo(0), 10, (1, 2)) + pan(photo(4), 10, (0, -3))
     clip = folder_clip(frames, tmp_path / "cut")
-    units = units_of(clip, VideoSettings(frames=5, stride=3, camera=OFF), 2)
+    units = units_of(clip, VideoSettings(frames=5, stride=3, camera=OFF, ghost=PLAIN), 2)
     rejected = {u.name: u.reject for u in units if u.reject}
     assert sorted(rejected) == ["cut#000006", "cut#000009"]  # frames 6-10 and 9-13 hold frames 9 and 10
     assert all(r.kind == "scene cut" and "between frames 9 and 10" in r.reason for r in rejected.values())
     assert len([u for u in units if u.pairs]) == 4
     # With detection off, every window is written.
-    off = units_of(clip, VideoSettings(frames=5, stride=3, camera=OFF, cut_threshold=None), 2)
+    off = units_of(clip, VideoSettings(frames=5, stride=3, camera=OFF, cut_threshold=None, ghost=PLAIN), 2)
     assert all(u.pairs for u in off)
 
 
@@ -169,7 +173,7 @@ def test_a_bad_frame_costs_only_the_windows_that_hold_it(tmp_path):
     broken = Path(clip.frames[7])
     broken.write_bytes(broken.read_bytes()[:100])  # a truncated PNG
     write_rgb(Path(clip.frames[13]), np.zeros((20, 20, 3), np.uint8))  # a frame of another size
-    units = units_of(clip, VideoSettings(frames=3, stride=2, camera=OFF, min_size=8), 3)
+    units = units_of(clip, VideoSettings(frames=3, stride=2, camera=OFF, min_size=8, ghost=PLAIN), 3)
     kinds = {u.name: u.reject.kind for u in units if u.reject}
     assert kinds == {"bad#000006": "bad frame", "bad#000012": "sizes differ"}
     reason = next(u.reject.reason for u in units if u.name == "bad#000006")
@@ -185,7 +189,7 @@ def test_video_ranges_seek_to_the_same_frames_as_one_pass(tmp_path, fourcc, ext)
     if fourcc == "FFV1":
         assert all(np.array_equal(a, b) for a, b in zip(decoded, frames))  # lossless
     want = expected_windows(decoded, 5, 4)
-    s = VideoSettings(frames=5, stride=4, camera=OFF)
+    s = VideoSettings(frames=5, stride=4, camera=OFF, ghost=PLAIN)
     whole, ranged = units_of(clip, s, 100, count), units_of(clip, s, 2, count)
     assert [encode_example(u.pairs[0][1]) for u in whole] == [encode_example(u.pairs[0][1]) for u in ranged]
     for first, unit in zip(sorted(want), ranged):
@@ -200,7 +204,7 @@ def test_a_video_that_ends_before_its_header_says_rejects_the_windows_past_the_e
     count, _ = cliplib_count(path)
     decodable = len(decode_video(path))
     assert count == 30 and 5 < decodable < 30
-    units = units_of(Clip("cut-short.avi", str(path), VIDEO), VideoSettings(frames=3, stride=3, camera=OFF), 3, count)
+    units = units_of(Clip("cut-short.avi", str(path), VIDEO), VideoSettings(frames=3, stride=3, camera=OFF, ghost=PLAIN), 3, count)
     assert len(units) == 10
     good = [u for u in units if u.pairs]
     assert len(good) == decodable // 3
@@ -232,7 +236,8 @@ def test_interpolation_brings_a_decimated_clip_closer_to_the_true_blur(tmp_path,
     clip = folder_clip(coarse, tmp_path / "pan")
     errors = {}
     for extra in (0, k):
-        s = VideoSettings(frames=length, stride=length, interpolate=extra, flow=flow, camera=OFF, cut_threshold=None)
+        ghost = GhostSettings(interpolate=extra, max_motion=None, max_mismatch=None)
+        s = VideoSettings(frames=length, stride=length, ghost=ghost, flow=flow, camera=OFF, cut_threshold=None)
         (unit,) = units_of(clip, s, 1)
         blurred, _ = blurred_and_sharp(unit)
         assert unit.pairs[0][1].params["samples"] == length + (length - 1) * extra
@@ -268,9 +273,11 @@ def test_settings_refuse_bad_values_by_flag():
         VideoSettings(flow="raft")
     with pytest.raises(ValueError, match="--cut-threshold"):
         VideoSettings(cut_threshold=0)
-
-
-def test_averager_counts_samples_odd():
-    for k in range(4):
-        for n in (1, 3, 7, 11):
-            assert Averager(OFF, k).samples(n) % 2 == 1
+    with pytest.raises(ValueError, match="give --frames N .* or --exposure T"):
+        VideoSettings(frames=None)
+    with pytest.raises(ValueError, match="not both"):
+        VideoSettings(frames=3, exposure=Exposure.parse("1/30"))
+    with pytest.raises(ValueError, match="--interpolate auto chooses .* from --max-motion, which is off"):
+        GhostSettings(max_motion=None)
+    with pytest.raises(ValueError, match="--max-mismatch must be a percentage"):
+        GhostSettings(max_mismatch=120)

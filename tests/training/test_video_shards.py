@@ -26,6 +26,7 @@ def test_training_data_reads_video_shards_as_exact_frame_means(tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     proc = subprocess.run([sys.executable, "-m", "pipelines.video", "--src", str(clip), "--out", str(out),
                            "--frames", "3", "--stride", "3", "--linear", "none", "--noise", "none",
+                           "--interpolate", "0", "--max-motion", "off", "--max-mismatch", "off",
                            "--test-fraction", "0", "--runner", "DirectRunner"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
