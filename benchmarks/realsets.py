@@ -44,9 +44,10 @@ SETS = {"synthetic": "held-out photos, blurgen's default blur",
 METRICS = "psnr,ssim,brightness"
 
 
-def run(cmd: list[str], log: pathlib.Path) -> None:
-    """Run a command, its output appended to ``log``; stop with its last lines if it fails."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+def run(cmd: list[str], log: pathlib.Path, env: dict[str, str] | None = None) -> None:
+    """Run a command (with ``env`` added to the environment), its output appended to ``log``; stop
+    with its last lines if it fails."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT), **(env or {})}
     with open(log, "a") as f:
         f.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
         f.flush()
@@ -187,14 +188,14 @@ def recipe_config(flags: list[str]) -> dict:
 
 
 def fit(run_dir: pathlib.Path, preset: str, data: dict[str, str], fit_args: list[str],
-        log: pathlib.Path) -> float:
+        log: pathlib.Path, env: dict[str, str] | None = None) -> float:
     """``python -m training.fit`` into ``run_dir`` unless its model exists; returns the minutes it took."""
     timing = run_dir / "fit-seconds.txt"
     if not (run_dir / "generator.keras").exists():
         import time
         t = time.monotonic()
         run([sys.executable, "-m", "training.fit", "--preset", preset, "--train", data["train"], "--val",
-             data["val"], "--out", str(run_dir), "--verbose", "0", *fit_args], log)
+             data["val"], "--out", str(run_dir), "--verbose", "0", *fit_args], log, env)
         timing.write_text(f"{time.monotonic() - t:.1f}\n")
     return float(timing.read_text()) / 60 if timing.exists() else float("nan")
 

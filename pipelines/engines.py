@@ -162,8 +162,9 @@ def _maven_error(output: str) -> str:
 
 def fetch_engine(engine: Engine, folder: Path, mvn: str = "mvn") -> str | None:
     """Fetch one engine into ``folder/<name>/``; returns ``None`` or the one-line reason it failed.
-    The jars go to a temporary folder first, so a failed fetch leaves the previous one whole."""
-    home = folder / engine.name
+    The jars go to a temporary folder first, so a failed fetch leaves the previous one whole.
+    Maven takes a relative output folder from the pom's folder, so the path given to it is absolute."""
+    home = folder.resolve() / engine.name
     home.mkdir(parents=True, exist_ok=True)
     staging = home / "jars.incomplete"
     shutil.rmtree(staging, ignore_errors=True)
@@ -176,6 +177,8 @@ def fetch_engine(engine: Engine, folder: Path, mvn: str = "mvn") -> str | None:
     jars = sorted(p.name for p in staging.glob("*.jar")) if staging.is_dir() else []
     if proc.returncode != 0 or not jars:
         shutil.rmtree(staging, ignore_errors=True)
+        if proc.returncode == 0:
+            return f"Maven finished but wrote no jars into {staging}"
         return _maven_error(proc.stdout + proc.stderr)
     shutil.rmtree(home / "jars", ignore_errors=True)
     staging.rename(home / "jars")

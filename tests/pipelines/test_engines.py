@@ -84,8 +84,10 @@ def _fake_maven(bin_dir: Path, body: str) -> dict[str, str]:
     return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
 
 
-_COPYING_MAVEN = """for a in "$@"; do case "$a" in -DoutputDirectory=*) d="${a#-DoutputDirectory=}";; esac; done
-mkdir -p "$d" && echo jar > "$d/beam-runner-1.jar" && echo jar > "$d/engine-2.jar"
+# As real Maven does, a relative -DoutputDirectory is taken from the pom's folder, not the caller's.
+_COPYING_MAVEN = """prev=""; for a in "$@"; do case "$a" in -DoutputDirectory=*) d="${a#-DoutputDirectory=}";; esac
+[ "$prev" = "-f" ] && pom="$a"; prev="$a"; done
+cd "$(dirname "$pom")" && mkdir -p "$d" && echo jar > "$d/beam-runner-1.jar" && echo jar > "$d/engine-2.jar"
 """
 _FAILING_MAVEN = """echo "[INFO] Scanning for projects..."
 echo "[ERROR] Failed to execute goal on project flink: Could not resolve dependencies: not found (404)"
@@ -109,6 +111,15 @@ def test_fetch_writes_the_engine_then_works_offline(tmp_path, monkeypatch, capsy
     assert "already in" in capsys.readouterr().out
     (engines.jars_dir("flink", folder) / "engine-2.jar").unlink()
     assert not engines.is_fetched("flink", folder), "a jar gone: fetch again"
+
+
+def test_fetch_into_a_relative_folder_lands_in_the_callers_folder(tmp_path, monkeypatch):
+    # `make engines` passes `--dest engines`: the jars belong under the caller's folder, not the pom's.
+    monkeypatch.setenv("PATH", _fake_maven(tmp_path / "bin", _COPYING_MAVEN)["PATH"])
+    monkeypatch.chdir(tmp_path)
+    assert engines.fetch(Path("engines"), ["flink"]) == 0
+    assert (tmp_path / "engines" / "flink" / "jars" / "engine-2.jar").is_file()
+    assert engines.is_fetched("flink", Path("engines"))
 
 
 def test_a_failed_fetch_is_one_line_and_leaves_the_previous_fetch(tmp_path, monkeypatch, capsys):
