@@ -126,20 +126,22 @@ def lever_variants(gen) -> dict:
     }
 
 
-def backend_variants(gen, threads: int) -> dict:
-    """name -> ``Restorer`` for every backend installed and every precision it runs in hardware
-    on this CPU (bfloat16 only with bfloat16 instructions; TensorFlow's only with oneDNN on)."""
+def backend_variants(gen, threads: int, precisions: tuple[str, ...] = ("float32", "bfloat16")) -> dict:
+    """name -> ``Restorer`` for every backend installed and every precision of ``precisions`` it
+    runs in hardware on this CPU (bfloat16 only with bfloat16 instructions; TensorFlow's only
+    with oneDNN on)."""
     from training.backends import BACKENDS, PRECISIONS, missing_package
-    from training.inference import Restorer, cpu_supports_bfloat16, tensorflow_onednn
+    from training.cpu import tensorflow_bfloat16
+    from training.inference import Restorer, cpu_supports_bfloat16
 
     out = {}
     for backend in BACKENDS[1:]:
         if missing_package(backend):
             continue
         for precision in PRECISIONS[backend]:
-            if precision == "float16" or (precision == "bfloat16" and not cpu_supports_bfloat16()):
+            if precision not in precisions or (precision == "bfloat16" and not cpu_supports_bfloat16()):
                 continue
-            if precision == "bfloat16" and backend == "tensorflow" and not tensorflow_onednn():
+            if precision == "bfloat16" and backend == "tensorflow" and tensorflow_bfloat16() != "hardware":
                 continue
             out[f"{backend} {precision}"] = Restorer(gen, tile=4096, precision=precision, backend=backend,
                                                      threads=threads)
@@ -155,7 +157,8 @@ def machine_lines(threads: int) -> list[str]:
 
     from training.backends import BACKENDS, missing_package
     from training.cpu import read_cpuinfo
-    from training.inference import resolve, tensorflow_onednn
+    from training.cpu import tensorflow_onednn
+    from training.inference import resolve
 
     dist = {"tensorflow": "tensorflow-cpu", "openvino": "openvino", "onnxruntime": "onnxruntime"}
 
@@ -201,7 +204,7 @@ def torch_variants(torch, name: str, gen, bf16: bool) -> dict:
 
 
 def bench_sizes(name: str, sizes: list[tuple[int, int]], rounds: int, threads: int, with_torch: bool,
-                torch_bf16: bool, levers: bool) -> None:
+                torch_bf16: bool, levers: bool, precisions: tuple[str, ...]) -> None:
     """The table for the generator of preset ``name`` (random weights: the work is the same)."""
     import keras
 
@@ -217,7 +220,7 @@ def bench_sizes(name: str, sizes: list[tuple[int, int]], rounds: int, threads: i
         runners.update(torch_variants(torch, name, gen, torch_bf16))
     elif with_torch:
         print("PyTorch: not importable here (torch is not a project dependency); no PyTorch figures")
-    runners.update(backend_variants(gen, threads))
+    runners.update(backend_variants(gen, threads, precisions))
     if levers:
         runners.update(lever_variants(gen))
     baseline = next(iter(runners))
@@ -397,6 +400,8 @@ def main(argv=None) -> int:
     p.add_argument("--rounds", type=int, default=5, help="timed rounds per size (default: %(default)s)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it can be imported")
     p.add_argument("--torch-bf16", action="store_true", help="also time PyTorch under bfloat16 autocast")
+    p.add_argument("--precisions", default="float32,bfloat16",
+                   help="precisions timed, where the CPU runs them (default: %(default)s)")
     p.add_argument("--levers", action="store_true", help="also time TensorFlow's levers (moments norm, open batch, XLA)")
     p.add_argument("--psnr", metavar="MODEL", help="run directory or .keras file: each variant's PSNR on real images")
     p.add_argument("--gpu", action="store_true", help="only the GPU figures (1280x720, float32 and mixed precision)")
@@ -417,7 +422,8 @@ def main(argv=None) -> int:
         psnr_check(args.psnr, args.threads)
     sizes = [_size(s) for s in args.sizes.split(",") if s]
     for name in (g for g in args.generators.split(",") if g and sizes):
-        bench_sizes(name, sizes, args.rounds, args.threads, not args.no_torch, args.torch_bf16, args.levers)
+        bench_sizes(name, sizes, args.rounds, args.threads, not args.no_torch, args.torch_bf16, args.levers,
+                    tuple(args.precisions.split(",")))
     return 0
 
 

@@ -168,8 +168,7 @@ def run(argv=None) -> dict:
 def run_line(restorer, precision: str, backend: str) -> str:
     """What runs, for the user: precision and backend (and whether auto chose them), the CPU
     and the instruction sets that decided, and TensorFlow's oneDNN state where it runs."""
-    from training.cpu import read_cpuinfo
-    from training.inference import tensorflow_onednn
+    from training.cpu import read_cpuinfo, tensorflow_onednn
     cpu = read_cpuinfo()
     why = ""
     if precision == "auto":

@@ -45,7 +45,7 @@ import training.nets_unet  # noqa: F401  (PadToMultiple, SpaceToDepth, ...)
 import training.networks  # noqa: F401  (ClipToRange, InstanceNorm, ReflectPad2D)
 from training.backends import (BackendError, choose_backend, onnxruntime_engine, openvino_engine,
                                tensorflow_engine)
-from training.cpu import read_cpuinfo
+from training.cpu import read_cpuinfo, tensorflow_bfloat16, tensorflow_onednn
 
 GENERATOR_FILE = "generator.keras"
 _WEIGHTS_MEMBER = "model.weights.h5"  # inside a .keras file
@@ -76,18 +76,6 @@ def cpu_supports_bfloat16(cpuinfo: str | None = None) -> bool:
     return read_cpuinfo(cpuinfo).bfloat16
 
 
-def tensorflow_onednn() -> bool:
-    """Whether TensorFlow runs its oneDNN kernels in this process (its default depends on the
-    CPU; ``TF_ENABLE_ONEDNN_OPTS`` overrides it). Without them its bfloat16 is emulated."""
-    if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false"):
-        return False
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except (ImportError, AttributeError):  # another build: assume its default, on
-        return True
-
-
 def resolve_precision(precision: str) -> str:
     """``precision`` itself, or for ``"auto"``: bfloat16 on a CPU-only machine whose CPU has
     bfloat16 instructions (:func:`cpu_supports_bfloat16`) and TensorFlow its oneDNN kernels,
@@ -113,7 +101,7 @@ def resolve(precision: str, backend: str) -> tuple[str, str]:
             chosen = choose_backend(backend, "bfloat16")
         except BackendError:  # a backend that runs float32 only, asked for by name
             chosen = None
-        if chosen is not None and (chosen != "tensorflow" or tensorflow_onednn()):
+        if chosen is not None and (chosen != "tensorflow" or tensorflow_bfloat16() == "hardware"):
             return "bfloat16", chosen
     return "float32", choose_backend(backend, "float32")
 
@@ -260,7 +248,7 @@ class Restorer:
         """The engine of ``self.backend``; where auto meets a model the ONNX writer cannot
         convert, TensorFlow's (and ``note`` says why)."""
         if self.backend == "tensorflow":
-            return tensorflow_engine(self.generator)
+            return self._tensorflow_engine()
         from training.onnx_export import UnsupportedModel, to_onnx
         try:
             proto = to_onnx(self.generator).SerializeToString()
@@ -271,10 +259,24 @@ class Restorer:
             self.backend = "tensorflow"
             if self.precision != "float32":
                 self.generator = convert_generator(self.generator, self.precision)
-            return tensorflow_engine(self.generator)
+            return self._tensorflow_engine()
         if self.backend == "onnxruntime":
             return onnxruntime_engine(proto, threads)
         return openvino_engine(proto, self.precision, threads)
+
+    def _tensorflow_engine(self):
+        """TensorFlow's engine; for bfloat16, tried once on a small image first: where oneDNN has
+        no bfloat16 kernels for this CPU the operations fail, and the user is told what to do."""
+        engine = tensorflow_engine(self.generator)
+        if self.precision == "bfloat16" and tensorflow_bfloat16() == "unavailable":
+            try:
+                engine(np.zeros([1, 16, 16, 3], np.float32))
+            except tf.errors.OpError as exc:
+                raise BackendError(
+                    "--precision bfloat16: TensorFlow's oneDNN kernels have no bfloat16 convolution for this CPU "
+                    f"({read_cpuinfo().describe()}); use --precision float32 (or TF_ENABLE_ONEDNN_OPTS=0, "
+                    "which emulates bfloat16 slowly)") from exc
+        return engine
 
     def warm_up(self) -> float:
         """Trace and optimise the forward function once, on a small image, so that the first

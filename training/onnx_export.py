@@ -30,7 +30,8 @@ class UnsupportedModel(ValueError):
 
 @dataclass
 class _Graph:
-    """The ONNX graph being built: nodes, weights (initializers) and unique names."""
+    """The ONNX graph being built: nodes, constants (initializers; a layer's weights are named
+    ``LAYER/kernel``, ``LAYER/bias``, ...) and unique names."""
     nodes: list = field(default_factory=list)
     weights: list = field(default_factory=list)
     _count: int = 0
@@ -73,9 +74,9 @@ def _conv(g: _Graph, layer, cfg: dict, xs: list[str]) -> str:
         raise UnsupportedModel(f"layer {layer.name!r}: grouped or channels_first convolutions are not converted")
     weights = layer.get_weights()
     kernel = np.transpose(weights[0], (3, 2, 0, 1)).astype(np.float32)
-    inputs = [xs[0], g.const(f"{layer.name}_w", kernel)]
+    inputs = [xs[0], g.const(f"{layer.name}/kernel", kernel)]
     if cfg.get("use_bias", True):
-        inputs.append(g.const(f"{layer.name}_b", weights[1].astype(np.float32)))
+        inputs.append(g.const(f"{layer.name}/bias", weights[1].astype(np.float32)))
     pad = {"auto_pad": "SAME_UPPER"} if cfg["padding"] == "same" else {"pads": [0, 0, 0, 0]}
     y = g.op("Conv", inputs, layer.name, kernel_shape=list(kernel.shape[2:]), strides=list(_pair(cfg["strides"])),
              dilations=list(_pair(cfg.get("dilation_rate", 1))), **pad)
@@ -91,9 +92,9 @@ def _conv_transpose(g: _Graph, layer, cfg: dict, xs: list[str]) -> str:
         raise UnsupportedModel(f"layer {layer.name!r}: dilated transposed convolutions are not converted")
     weights = layer.get_weights()
     kernel = np.transpose(weights[0], (3, 2, 0, 1)).astype(np.float32)
-    inputs = [xs[0], g.const(f"{layer.name}_w", kernel)]
+    inputs = [xs[0], g.const(f"{layer.name}/kernel", kernel)]
     if cfg.get("use_bias", True):
-        inputs.append(g.const(f"{layer.name}_b", weights[1].astype(np.float32)))
+        inputs.append(g.const(f"{layer.name}/bias", weights[1].astype(np.float32)))
     y = g.op("ConvTranspose", inputs, layer.name, kernel_shape=list(kernel.shape[2:]),
              strides=list(_pair(cfg["strides"])), pads=[0, 0, 0, 0])
     return _activation(g, y, cfg.get("activation"), layer.name)
@@ -130,8 +131,8 @@ def _instance_norm(g, layer, cfg, xs):
     """InstanceNorm without scale or shift: ONNX InstanceNormalization (biased variance, as ours)
     with scale 1 and bias 0 for as many channels as the previous layer gives."""
     channels = int(layer.input.shape[-1])
-    scale = g.const(f"{layer.name}_scale", np.ones(channels, np.float32))
-    bias = g.const(f"{layer.name}_bias", np.zeros(channels, np.float32))
+    scale = g.const(f"{layer.name}_ones", np.ones(channels, np.float32))
+    bias = g.const(f"{layer.name}_zeros", np.zeros(channels, np.float32))
     return g.op("InstanceNormalization", [xs[0], scale, bias], layer.name, epsilon=float(cfg["epsilon"]))
 
 
@@ -144,7 +145,7 @@ def _batch_norm(g, layer, cfg, xs):
     channels = w["moving_mean"].shape[0]
     gamma = w.get("gamma", np.ones(channels, np.float32))
     beta = w.get("beta", np.zeros(channels, np.float32))
-    names = [g.const(f"{layer.name}_{k}", v) for k, v in
+    names = [g.const(f"{layer.name}/{k}", v) for k, v in
              (("gamma", gamma), ("beta", beta), ("mean", w["moving_mean"]), ("var", w["moving_variance"]))]
     return g.op("BatchNormalization", [xs[0], *names], layer.name, epsilon=float(cfg["epsilon"]))
 
