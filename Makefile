@@ -9,7 +9,7 @@ OUT ?= demo-out
 
 ENGINES ?= engines
 
-.PHONY: demo test setup clean bench engines cluster-check bench-memory learn test-readers test-python check-wheel mutants fuzz bench-framing
+.PHONY: demo test test-onednn-off setup clean bench engines cluster-check bench-memory learn test-readers test-python check-wheel mutants fuzz bench-framing
 
 setup: $(STAMP)
 
@@ -43,6 +43,12 @@ fuzz: $(STAMP)
 # The header pass that precedes every tf.data read, on a 1 GiB shard, against reading the file.
 bench-framing: $(STAMP)
 	$(PY) benchmarks/bench_framing.py
+# The TensorFlow tests again with another CPU's numerics: oneDNN off (TensorFlow's default on
+# AVX2-only CPUs), the oneDNN GEMM that TensorFlow still uses capped at AVX2, and 4 threads, so
+# that a test which holds on one CPU only fails here too (CI runs it after `make test`).
+ONEDNN_OFF_ENV := TF_ENABLE_ONEDNN_OPTS=0 ONEDNN_MAX_CPU_ISA=AVX2 TF_NUM_INTRAOP_THREADS=4
+test-onednn-off: $(STAMP)
+	$(ONEDNN_OFF_ENV) $(PY) -m pytest -q -rs tests/training
 
 # Each mutation in tests/mutants/mutations.toml applied alone to a temporary copy of the project, its
 # tests run, and a table of caught / missed (slow, not part of CI): every mutant must be caught.

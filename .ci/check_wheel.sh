@@ -3,7 +3,9 @@
 #   1. build the wheel; install it alone in a fresh venv in a temporary folder;
 #   2. the synthesizer and pipeline commands work; the trainer's --help works and a training run
 #      says in one line which extra to install; blurgen.torchdata names its extra;
-#   3. `pip install 'blurgen[train]'`, exactly as that line says; fit, score and deblur run.
+#   3. `pip install 'blurgen[train]'`, exactly as that line says; fit, score and deblur run, and
+#      deblur --backend openvino names the fast extra;
+#   4. `pip install 'blurgen[fast]'`; deblur runs in OpenVINO.
 # Packages come from PyPI (and pip's cache); nothing is read from the checkout but the wheel.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -68,4 +70,17 @@ blurgen deblur --model run photos/coffee.png --out restored
 for f in run/generator.keras run/metrics.csv run/curves.png run/report.json run/report-sheet.png restored/coffee.png; do
     [ -s "$f" ] || fail "$f not written"
 done
-say "train extra: fit, score and deblur ran outside the repository"
+set +e
+blurgen deblur --model run photos/coffee.png --out restored-ov --backend openvino 2>ov-err.txt
+status=$?
+set -e
+[ "$status" = 2 ] || fail "blurgen deblur --backend openvino without the fast extra exited $status"
+grep -q "pip install 'blurgen\[fast\]'" ov-err.txt || fail "deblur --backend openvino without openvino said: $(cat ov-err.txt)"
+say "train extra: fit, score and deblur ran outside the repository; --backend openvino named its extra"
+
+say "pip install 'blurgen[fast]' (the command the error gave)"
+pip install --quiet 'blurgen[fast]'
+blurgen deblur --model run photos/coffee.png --out restored-ov --backend openvino >ov-out.txt
+grep -q "backend openvino" ov-out.txt || fail "deblur --backend openvino said: $(cat ov-out.txt)"
+[ -s restored-ov/coffee.png ] || fail "restored-ov/coffee.png not written"
+say "fast extra: deblur ran in OpenVINO"

@@ -1,22 +1,25 @@
-"""Seconds per image of the ``deblurgan`` generator as ``training.deblur`` runs it, and what each
-speed lever buys. Prints figures; asserts nothing.
+"""Seconds per image of the ``deblurgan`` and ``cpu``-preset (``unet``) generators as
+``blurgen deblur`` runs them, for each backend and precision this machine offers, against
+PyTorch running the same network with the same weights. Prints figures; asserts nothing.
 
     python benchmarks/bench_inference.py                       # 256x256 and 1280x720, 2 threads
-    python benchmarks/bench_inference.py --sizes 256x256 --rounds 9
     PYTHONPATH=/path/to/torch-venv/site-packages python benchmarks/bench_inference.py   # + PyTorch
-    python benchmarks/bench_inference.py --psnr runs/dg        # bfloat16's PSNR cost, real images
+    python benchmarks/bench_inference.py --generators cpu --sizes 256x256 --rounds 9
+    python benchmarks/bench_inference.py --levers              # + TensorFlow's own speed levers
+    python benchmarks/bench_inference.py --psnr runs/dg        # each variant's PSNR against float32, real images
     python benchmarks/bench_inference.py --gpu                 # 1280x720 on a GPU (skips without one)
     python benchmarks/bench_inference.py --startup runs/dg photo.png --rounds 3   # launch to first image
 
-Every figure is uint8 image in, uint8 image out (``Restorer.__call__``: padding, scaling, the
-generator, rounding), warm, the median of ``--rounds`` rounds. Within a round every variant runs
-once, one after the other, so a busy machine's slow spells fall on all of them alike, and each
-variant's ratio is the median over rounds of its time over the float32 baseline's time in the
-same round. Variants: the generator as it was (float32, instance norm by moments and
-broadcasts), float32 with the fused instance norm, bfloat16 (the default on CPUs with bfloat16
-instructions), XLA, a batch dimension left open in the traced signature, and DeblurGAN's
-generator in PyTorch (written here from the paper, given the same weights, so it computes the
-same function: the script prints the largest difference) when ``torch`` can be imported.
+The first lines name the CPU (model and the instruction-set flags that decide which kernels
+run), TensorFlow's oneDNN state, the backends installed and the one ``deblur --backend auto
+--precision auto`` picks here. Every figure is uint8 image in, uint8 image out
+(``Restorer.__call__``: padding, scaling, the generator, rounding), warm, the median of
+``--rounds`` rounds. Within a round every variant runs once, one after the other, so a busy
+machine's slow spells fall on all of them alike, and each ratio is the median over rounds of a
+variant's time over the baseline's time in the same round (PyTorch float32 where ``torch``
+imports, else TensorFlow float32). The PyTorch networks (``torch_reference.py``) are given the
+Keras weights and compute the same function: the script prints each variant's largest
+difference from the baseline's output in uint8 levels.
 """
 from __future__ import annotations
 
@@ -102,98 +105,77 @@ def reference_norm_model(model):
     return rebuilt
 
 
-def keras_variants(gen) -> dict:
-    """name -> ``Restorer`` for each lever (whole image, no tiles)."""
+def lever_variants(gen) -> dict:
+    """TensorFlow's own levers (``--levers``): the instance norm as the textbook composite, a
+    batch dimension left open in the traced signature, and XLA."""
     import tensorflow as tf
 
     from training.inference import Restorer
 
     def retraced(restorer, spec, jit=False):
-        restorer._forward = tf.function(restorer._generate, input_signature=[tf.TensorSpec(spec, tf.float32)],
-                                        jit_compile=jit, autograph=False)
+        fn = tf.function(lambda x: restorer.generator(x, training=False), autograph=False, jit_compile=jit,
+                         input_signature=[tf.TensorSpec(spec, tf.float32)])
+        restorer.engine = lambda x: fn(tf.constant(x)).numpy()
         return restorer
 
-    ref = reference_norm_model(gen)
     tile = 4096
-    out = {
-        "float32, instance norm as before (baseline)": Restorer(ref, tile=tile, precision="float32"),
-        "float32, fused instance norm": Restorer(gen, tile=tile, precision="float32"),
-        "float32, fused norm, batch left open in the signature": retraced(
-            Restorer(gen, tile=tile, precision="float32"), [None, None, None, 3]),
-        "float32, fused norm, XLA jit_compile": retraced(
-            Restorer(gen, tile=tile, precision="float32"), [1, None, None, 3], jit=True),
+    return {
+        "tensorflow float32, instance norm as moments": Restorer(reference_norm_model(gen), tile=tile),
+        "tensorflow float32, batch open in the signature": retraced(Restorer(gen, tile=tile), [None, None, None, 3]),
+        "tensorflow float32, XLA jit_compile": retraced(Restorer(gen, tile=tile), [1, None, None, 3], jit=True),
     }
-    from training.inference import cpu_supports_bfloat16
-    if cpu_supports_bfloat16():
-        out["bfloat16, instance norm as before"] = Restorer(ref, tile=tile, precision="bfloat16")
-        out["bfloat16, fused instance norm (deblur's default here)"] = Restorer(gen, tile=tile, precision="bfloat16")
+
+
+def backend_variants(gen, threads: int, precisions: tuple[str, ...] = ("float32", "bfloat16")) -> dict:
+    """name -> ``Restorer`` for every backend installed and every precision of ``precisions`` it
+    runs in hardware on this CPU (bfloat16 only with bfloat16 instructions; TensorFlow's only
+    with oneDNN on)."""
+    from training.backends import BACKENDS, PRECISIONS, missing_package
+    from training.cpu import tensorflow_bfloat16
+    from training.inference import Restorer, cpu_supports_bfloat16
+
+    out = {}
+    for backend in BACKENDS[1:]:
+        if missing_package(backend):
+            continue
+        for precision in PRECISIONS[backend]:
+            if precision not in precisions or (precision == "bfloat16" and not cpu_supports_bfloat16()):
+                continue
+            if precision == "bfloat16" and backend == "tensorflow" and tensorflow_bfloat16() != "hardware":
+                continue
+            out[f"{backend} {precision}"] = Restorer(gen, tile=4096, precision=precision, backend=backend,
+                                                     threads=threads)
     return out
 
 
-def torch_generator(torch, filters: int = 64, blocks: int = 9, dropout: float = 0.5):
-    """DeblurGAN's generator as the paper describes it, in PyTorch: reflect-pad 3, conv 7x7, two
-    stride-2 convs 3x3, ``blocks`` residual blocks (reflect-pad, conv 3x3, instance norm, ReLU,
-    dropout, reflect-pad, conv 3x3, instance norm, plus the input), two transposed convs 3x3 of
-    stride 2, reflect-pad 3, conv 7x7, tanh; the output is the input plus that, clamped to
-    [-1, 1]. Instance norm without affine parameters, every conv with a bias. NCHW, [-1, 1]."""
-    nn = torch.nn
+def machine_lines(threads: int) -> list[str]:
+    """What decides the figures: the CPU, TensorFlow's oneDNN state, threads, backends and their
+    versions, and what ``deblur``'s auto settings pick here."""
+    import importlib.metadata
 
-    def norm_relu(ch):
-        return [nn.InstanceNorm2d(ch), nn.ReLU(inplace=True)]
+    import tensorflow as tf
 
-    class Block(nn.Module):
-        def __init__(self, ch):
-            super().__init__()
-            self.body = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3), *norm_relu(ch), nn.Dropout(dropout),
-                                      nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3), nn.InstanceNorm2d(ch))
+    from training.backends import BACKENDS, missing_package
+    from training.cpu import read_cpuinfo
+    from training.cpu import tensorflow_onednn
+    from training.inference import resolve
 
-        def forward(self, x):
-            return x + self.body(x)
+    dist = {"tensorflow": "tensorflow-cpu", "openvino": "openvino", "onnxruntime": "onnxruntime"}
 
-    class Generator(nn.Module):
-        def __init__(self):
-            super().__init__()
-            f = filters
-            self.body = nn.Sequential(
-                nn.ReflectionPad2d(3), nn.Conv2d(3, f, 7), *norm_relu(f),
-                nn.Conv2d(f, 2 * f, 3, stride=2, padding=1), *norm_relu(2 * f),
-                nn.Conv2d(2 * f, 4 * f, 3, stride=2, padding=1), *norm_relu(4 * f),
-                *[Block(4 * f) for _ in range(blocks)],
-                nn.ConvTranspose2d(4 * f, 2 * f, 3, stride=2, padding=1, output_padding=1), *norm_relu(2 * f),
-                nn.ConvTranspose2d(2 * f, f, 3, stride=2, padding=1, output_padding=1), *norm_relu(f),
-                nn.ReflectionPad2d(3), nn.Conv2d(f, 3, 7), nn.Tanh())
+    def version(backend):
+        for name in (dist[backend], "tensorflow"):
+            try:
+                return importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        return tf.__version__
 
-        def forward(self, x):
-            return torch.clamp(x + self.body(x), -1.0, 1.0)
-
-    return Generator().eval()
-
-
-def copy_keras_weights(torch, net, keras_gen) -> None:
-    """The Keras generator's convolution weights into ``net`` (same layer order): Keras kernels
-    are [kh, kw, in, out] (transposed: [kh, kw, out, in]), PyTorch's [out, in, kh, kw]
-    (transposed: [in, out, kh, kw]); both are permuted (3, 2, 0, 1)."""
-    convs = [m for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
-    kconvs = [layer for layer in keras_gen.layers if type(layer).__name__ in ("Conv2D", "Conv2DTranspose")]
-    assert len(convs) == len(kconvs), (len(convs), len(kconvs))
-    with torch.no_grad():
-        for mod, layer in zip(convs, kconvs):
-            kernel, bias = layer.get_weights()
-            mod.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))))
-            mod.bias.copy_(torch.from_numpy(bias))
-
-
-def torch_runner(torch, net, bf16: bool = False):
-    """``fn(uint8 HxWx3) -> uint8 HxWx3`` doing what ``Restorer`` does, with PyTorch."""
-    from training.inference import _pad4, _to_uint8
-
-    def run(img):
-        h, w = img.shape[:2]
-        x = torch.from_numpy(np.ascontiguousarray(_pad4(img).transpose(2, 0, 1)[None])).float() / 127.5 - 1.0
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            y = net(x)
-        return _to_uint8(y.float()[0, :, :h, :w].permute(1, 2, 0).numpy())
-    return run
+    installed = [f"{b} {version(b)}" for b in BACKENDS[1:] if not missing_package(b)]
+    precision, backend = resolve("auto", "auto")
+    return [f"CPU: {read_cpuinfo().describe()}, {os.cpu_count()} cores; {threads} threads",
+            f"TensorFlow {tf.__version__}, oneDNN {'on' if tensorflow_onednn() else 'off'}; "
+            f"backends installed: {', '.join(installed)}",
+            f"blurgen deblur --precision auto --backend auto runs here: {backend} {precision}"]
 
 
 def test_image(h: int, w: int) -> np.ndarray:
@@ -205,49 +187,59 @@ def test_image(h: int, w: int) -> np.ndarray:
     return cv2.resize(read_image(ROOT / "samples" / "rocket.jpg"), (w, h), interpolation=cv2.INTER_AREA)
 
 
-def bench_sizes(sizes: list[tuple[int, int]], rounds: int, with_torch: bool, torch_bf16: bool) -> None:
+def torch_variants(torch, name: str, gen, bf16: bool) -> dict:
+    """PyTorch runners of the generator ``name`` with ``gen``'s weights (float32, and bfloat16
+    autocast with ``bf16``)."""
+    from torch_reference import copy_keras_weights, torch_generator, torch_runner, torch_unet
+
+    if name == "deblurgan":
+        net = torch_generator(torch)
+        copy_keras_weights(torch, net, gen)
+    else:
+        net = torch_unet(torch, gen)
+    out = {"PyTorch float32": torch_runner(torch, net)}
+    if bf16:
+        out["PyTorch bfloat16 autocast"] = torch_runner(torch, net, bf16=True)
+    return out
+
+
+def bench_sizes(name: str, sizes: list[tuple[int, int]], rounds: int, threads: int, with_torch: bool,
+                torch_bf16: bool, levers: bool, precisions: tuple[str, ...]) -> None:
+    """The table for the generator of preset ``name`` (random weights: the work is the same)."""
     import keras
 
     from training.config import preset
     from training.networks import build_generator, parameter_counts
 
     keras.utils.set_random_seed(0)
-    gen = build_generator(preset("deblurgan"))
-    print(f"deblurgan generator: {parameter_counts(gen)['total']:,} parameters (random weights: the work is the same)")
-    runners = {name: r for name, r in keras_variants(gen).items()}
+    gen = build_generator(preset(name))
+    print(f"\n{name} generator ({gen.name}): {parameter_counts(gen)['total']:,} parameters")
+    runners = {}
     torch = _torch() if with_torch else None
     if torch is not None:
-        net = torch_generator(torch)
-        copy_keras_weights(torch, net, gen)
-        print(f"PyTorch {torch.__version__}: {sum(p.numel() for p in net.parameters()):,} parameters, "
-              f"{torch.get_num_threads()} threads")
-        runners["PyTorch float32"] = torch_runner(torch, net)
-        if torch_bf16:
-            runners["PyTorch bfloat16 autocast"] = torch_runner(torch, net, bf16=True)
+        runners.update(torch_variants(torch, name, gen, torch_bf16))
     elif with_torch:
-        print("PyTorch: not importable here (torch is not a project dependency); Keras figures only")
+        print("PyTorch: not importable here (torch is not a project dependency); no PyTorch figures")
+    runners.update(backend_variants(gen, threads, precisions))
+    if levers:
+        runners.update(lever_variants(gen))
     baseline = next(iter(runners))
     for h, w in sizes:
         img = test_image(h, w)
-        outputs = {name: fn(img) for name, fn in runners.items()}
-        diffs = {name: int(np.abs(out.astype(int) - outputs[baseline].astype(int)).max()) for name, out in outputs.items()}
+        outputs = {k: fn(img) for k, fn in runners.items()}
+        diffs = {k: int(np.abs(out.astype(int) - outputs[baseline].astype(int)).max()) for k, out in outputs.items()}
         load0 = os.getloadavg()[0]
         cpu: dict[str, list[float]] = {}
-        times = alternating_times({name: (lambda fn=fn: fn(img)) for name, fn in runners.items()}, rounds, cpu=cpu)
+        times = alternating_times({k: (lambda fn=fn: fn(img)) for k, fn in runners.items()}, rounds, cpu=cpu)
         ratios, cpu_ratios = ratios_to(times, baseline), ratios_to(cpu, baseline)
-        torch_name = "PyTorch float32"
-        vs_torch = ratios_to(times, torch_name) if torch_name in times else None
-        cpu_vs_torch = ratios_to(cpu, torch_name) if torch_name in times else None
-        print(f"\n{w}x{h}, median of {rounds} rounds (load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after); "
-              "ratios are medians of per-round ratios, wall time (CPU time)")
-        head = f"  {'variant':58s} {'s/image':>8s} {'cpu s':>7s} {'vs baseline':>15s}"
-        print(head + (f" {'vs PyTorch':>15s}" if vs_torch else "") + "  max |diff| (uint8)")
-        for name in runners:
-            row = (f"  {name:58s} {statistics.median(times[name]):8.3f} {statistics.median(cpu[name]):7.2f} "
-                   f"{ratios[name]:7.3f} ({cpu_ratios[name]:.3f})")
-            if vs_torch:
-                row += f" {vs_torch[name]:7.3f} ({cpu_vs_torch[name]:.3f})"
-            print(row + f"  {diffs[name]}")
+        print(f"\n{name}, {w}x{h}, median of {rounds} rounds (load average {load0:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after); ratios to {baseline}: medians of per-round ratios, "
+              "wall time (CPU time)")
+        print(f"  {'variant':50s} {'s/image':>8s} {'cpu s':>7s} {'ratio':>15s}  max |diff| (uint8)")
+        for k in runners:
+            print(f"  {k:50s} {statistics.median(times[k]):8.3f} {statistics.median(cpu[k]):7.2f} "
+                  f"{ratios[k]:7.3f} ({cpu_ratios[k]:.3f})  {diffs[k]}")
+        sys.stdout.flush()
 
 
 REAL_BLUR = ROOT.parent / "shared" / "data" / "real-blur"
@@ -268,9 +260,9 @@ def real_pairs() -> list[tuple[str, np.ndarray, np.ndarray]]:
     return pairs
 
 
-def psnr_check(model: str) -> None:
-    """Mean PSNR against the sharp images of the float32 and the bfloat16 generator on real
-    blurred images, and their difference (the README's criterion: within 0.05 dB)."""
+def psnr_check(model: str, threads: int) -> None:
+    """Mean PSNR against the sharp images, on real blurred images, of every backend and precision
+    available here, beside TensorFlow float32's (the reference), and their differences."""
     from training.inference import Restorer
     from training.metrics import psnr
 
@@ -278,21 +270,25 @@ def psnr_check(model: str) -> None:
     if not pairs:
         print(f"psnr: no real-blur data under {REAL_BLUR}; skipped")
         return
-    f32, bf16 = Restorer(model, precision="float32"), Restorer(model, precision="bfloat16")
-    rows = []
-    for name, blurred, sharp in pairs:
-        a, b = f32(blurred), bf16(blurred)
-        rows.append((name, psnr(sharp, blurred), psnr(sharp, a), psnr(sharp, b), psnr(a, b)))
-    print(f"\nPSNR against the sharp image, {model}: float32 vs bfloat16 ({len(rows)} real images)")
-    for group in ("levin", "koehler", ""):
-        sel = [r for r in rows if r[0].startswith(group)]
-        if not sel:
-            continue
-        blurry, p32, p16 = (statistics.mean(r[i] for r in sel) for i in (1, 2, 3))
-        diffs = [r[3] - r[2] for r in sel]
-        print(f"  {group or 'all':8s} n={len(sel):2d}  blurry {blurry:6.2f}  float32 {p32:6.3f}  bfloat16 {p16:6.3f}  "
-              f"mean diff {statistics.mean(diffs):+.4f} dB (per image {min(diffs):+.4f} to {max(diffs):+.4f}); "
-              f"bfloat16 output vs float32 output {statistics.mean(r[4] for r in sel):.1f} dB")
+    reference = Restorer(model, precision="float32")
+    variants = backend_variants(model, threads)
+    refs = [reference(blurred) for _, blurred, _ in pairs]
+    print(f"\nPSNR against the sharp image, {model}, {len(pairs)} real images; differences to tensorflow float32")
+    for label, restorer in variants.items():
+        rows = []
+        for (name, blurred, sharp), ref in zip(pairs, refs):
+            out = restorer(blurred)
+            rows.append((name, psnr(sharp, blurred), psnr(sharp, ref), psnr(sharp, out), psnr(ref, out)))
+        for group in ("levin", "koehler"):
+            sel = [r for r in rows if r[0].startswith(group)]
+            if not sel:
+                continue
+            blurry, p32, pv = (statistics.mean(r[i] for r in sel) for i in (1, 2, 3))
+            diffs = [r[3] - r[2] for r in sel]
+            agree = statistics.mean(min(r[4], 99.0) for r in sel)
+            print(f"  {label:22s} {group:8s} n={len(sel):2d}  blurry {blurry:6.2f}  float32 {p32:7.3f}  "
+                  f"{pv:7.3f}  mean diff {statistics.mean(diffs):+.4f} dB (per image {min(diffs):+.4f} to "
+                  f"{max(diffs):+.4f}); output vs float32 output {agree:.1f} dB (identical counted as 99)")
 
 
 def gpu_seconds_per_image(rounds: int = 10, size: tuple[int, int] = (720, 1280)) -> dict | None:
@@ -318,8 +314,8 @@ def gpu_seconds_per_image(rounds: int = 10, size: tuple[int, int] = (720, 1280))
     with tf.device("/GPU:0"):
         for precision in ("float32", "float16", "bfloat16"):
             restorer = Restorer(gen, tile=4096, precision=precision)
-            x = tf.constant(img.astype(np.float32)[None] / 127.5 - 1.0)
-            model_only = alternating_times({"m": lambda: restorer._forward(x).numpy()}, rounds)["m"]
+            x = img.astype(np.float32)[None] / 127.5 - 1.0
+            model_only = alternating_times({"m": lambda: restorer.engine(x)}, rounds)["m"]
             end_to_end = alternating_times({"e": lambda: restorer(img)}, rounds)["e"]
             results[f"{precision} generator"] = statistics.median(model_only)
             results[f"{precision} end to end"] = statistics.median(end_to_end)
@@ -341,7 +337,7 @@ mark("import tensorflow (and Keras)")
 from training.inference import Restorer
 from blurgen.images import read_image, write_image
 mark("import training.inference (layer registrations)")
-restorer = Restorer(sys.argv[1], precision=sys.argv[3])
+restorer = Restorer(sys.argv[1], precision=sys.argv[3], backend=sys.argv[5])
 mark("load the generator")
 restorer.warm_up()
 mark("trace and optimise (warm-up on 16x16)")
@@ -355,7 +351,7 @@ print(json.dumps([(n, t - marks[i][1], c - marks[i][2]) for i, (n, t, c) in enum
 """
 
 
-def startup(model: str, image: str, precision: str, repeats: int) -> None:
+def startup(model: str, image: str, precision: str, backend: str, repeats: int) -> None:
     """Where the time goes between launch and the first image, in fresh processes: each phase's
     wall and CPU seconds (medians of ``repeats`` processes), then ``blurgen deblur`` itself
     timed from outside (its own report: seconds from launch to the first image written)."""
@@ -367,10 +363,10 @@ def startup(model: str, image: str, precision: str, repeats: int) -> None:
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(repeats):
-            done = subprocess.run([sys.executable, "-c", _PHASES, model, image, precision, tmp],
+            done = subprocess.run([sys.executable, "-c", _PHASES, model, image, precision, tmp, backend],
                                   capture_output=True, text=True, env=env, cwd=ROOT, check=True)
             runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(f"\nstart-up, {precision}, {image} (medians of {repeats} fresh processes): wall s, CPU s")
+        print(f"\nstart-up, {precision}, {backend}, {image} (medians of {repeats} fresh processes): wall s, CPU s")
         for i, (name, _, _) in enumerate(runs[0]):
             wall = statistics.median(r[i][1] for r in runs)
             cpu = statistics.median(r[i][2] for r in runs)
@@ -380,7 +376,8 @@ def startup(model: str, image: str, precision: str, repeats: int) -> None:
             out = os.path.join(tmp, f"cli{k}")
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
-            done = subprocess.run([*blurgen, "--model", model, image, "--out", out, "--precision", precision],
+            done = subprocess.run([*blurgen, "--model", model, image, "--out", out, "--precision", precision,
+                                   "--backend", backend],
                                   capture_output=True, text=True, env=env, cwd=ROOT)
             wall = time.perf_counter() - t0
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -397,33 +394,36 @@ def _size(text: str) -> tuple[int, int]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="256x256,1280x720", help="comma-separated WIDTHxHEIGHT (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=2, help="threads for TensorFlow and PyTorch (default: %(default)s)")
+    p.add_argument("--generators", default="deblurgan,cpu",
+                   help="presets whose generators are timed, comma-separated (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=2, help="threads for every backend and PyTorch (default: %(default)s)")
     p.add_argument("--rounds", type=int, default=5, help="timed rounds per size (default: %(default)s)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it can be imported")
     p.add_argument("--torch-bf16", action="store_true", help="also time PyTorch under bfloat16 autocast")
-    p.add_argument("--psnr", metavar="MODEL", help="run directory or .keras file: bfloat16's PSNR cost on real images")
+    p.add_argument("--precisions", default="float32,bfloat16",
+                   help="precisions timed, where the CPU runs them (default: %(default)s)")
+    p.add_argument("--levers", action="store_true", help="also time TensorFlow's levers (moments norm, open batch, XLA)")
+    p.add_argument("--psnr", metavar="MODEL", help="run directory or .keras file: each variant's PSNR on real images")
     p.add_argument("--gpu", action="store_true", help="only the GPU figures (1280x720, float32 and mixed precision)")
     p.add_argument("--startup", nargs=2, metavar=("MODEL", "IMAGE"),
                    help="only the start-up figures of deblurring IMAGE with MODEL, in fresh processes")
-    p.add_argument("--precision", default="bfloat16", help="precision for --startup (default: %(default)s)")
+    p.add_argument("--precision", default="auto", help="precision for --startup (default: %(default)s)")
+    p.add_argument("--backend", default="auto", help="backend for --startup (default: %(default)s)")
     args = p.parse_args(argv)
-    import tensorflow as tf
-
-    from training.inference import cpu_supports_bfloat16
     if args.gpu:
         gpu_seconds_per_image()
         return 0
     if args.startup:
-        startup(*args.startup, args.precision, repeats=args.rounds)
+        startup(*args.startup, args.precision, args.backend, repeats=args.rounds)
         return 0
     set_threads(args.threads)
-    print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, {args.threads} threads, "
-          f"bfloat16 instructions: {cpu_supports_bfloat16()}; timings on a shared machine are noisy")
+    print("\n".join(machine_lines(args.threads)) + "\ntimings on a shared machine are noisy")
     if args.psnr:
-        psnr_check(args.psnr)
+        psnr_check(args.psnr, args.threads)
     sizes = [_size(s) for s in args.sizes.split(",") if s]
-    if sizes:
-        bench_sizes(sizes, args.rounds, not args.no_torch, args.torch_bf16)
+    for name in (g for g in args.generators.split(",") if g and sizes):
+        bench_sizes(name, sizes, args.rounds, args.threads, not args.no_torch, args.torch_bf16, args.levers,
+                    tuple(args.precisions.split(",")))
     return 0
 
 

@@ -15,6 +15,9 @@ Modules, one role each:
   * :mod:`training.fit`, :mod:`training.score`, :mod:`training.deblur`: the commands.
   * :mod:`training.metrics`: PSNR and SSIM by the pinned protocol (numpy, equal to skimage).
   * :mod:`training.inference`: load an exported generator and run it on images of any size.
+  * :mod:`training.backends`: the runtimes inference runs in (TensorFlow, OpenVINO, ONNX Runtime).
+  * :mod:`training.onnx_export`: a Keras generator written as an ONNX graph, layer for layer.
+  * :mod:`training.cpu`: the CPU's model and instruction-set flags (bfloat16 or not).
   * :mod:`training.checkpoint`: save and restore every weight and optimiser slot by step.
   * :mod:`training.tblog`: TensorBoard scalars and images without the tensorboard package.
   * :mod:`training.presets`: the published variants' parts joined to the registries by name.

@@ -128,7 +128,10 @@ def deblur_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16", "float16"),
                    help="auto: bfloat16 on CPUs with bfloat16 instructions (AVX512_BF16, AMX), else float32; "
                         "float16 is for GPUs (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for TensorFlow's operations (0: all cores)")
+    p.add_argument("--backend", default="auto", choices=("auto", "tensorflow", "openvino", "onnxruntime"),
+                   help="runtime for the generator: auto takes OpenVINO where installed (the fast extra: pip install "
+                        "'blurgen[fast]'), else ONNX Runtime where installed, else TensorFlow (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for the generator (0: all cores)")
     p.add_argument("--tile", type=int, default=1536,
                    help="images larger than this (px) on a side go in tiles of this side, a multiple of 4 "
                         "(default: %(default)s)")

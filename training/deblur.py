@@ -154,11 +154,13 @@ def run(argv=None) -> dict:
     timings = {"import_s": time.perf_counter() - t0}
     if args.threads > 0:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    restorer = Restorer(args.model, tile=args.tile, overlap=args.overlap, precision=args.precision)
+    restorer = Restorer(args.model, tile=args.tile, overlap=args.overlap, precision=args.precision,
+                        backend=args.backend, threads=args.threads)
     timings.update(load_s=restorer.load_seconds, trace_s=restorer.warm_up(), ready_at_s=process_age())
     ready = "" if timings["ready_at_s"] is None else f"ready {timings['ready_at_s']:.1f} s after launch: "
     print(f"{ready}TensorFlow imported in {timings['import_s']:.2f} s, model {args.model} loaded in "
-          f"{timings['load_s']:.2f} s ({restorer.precision}), traced in {timings['trace_s']:.2f} s")
+          f"{timings['load_s']:.2f} s, traced in {timings['trace_s']:.2f} s")
+    print(run_line(restorer, args.precision, args.backend))
     try:
         os.makedirs(os.path.dirname(destinations[0]), exist_ok=True)
     except OSError as exc:
@@ -184,6 +186,23 @@ def run(argv=None) -> dict:
         if len(per_image) > 1:
             timings["later_images_median_s"] = statistics.median(per_image[1:])
     return {"written": written, "failed": failed, "timings": timings}
+
+
+def run_line(restorer, precision: str, backend: str) -> str:
+    """What runs, for the user: precision and backend (and whether auto chose them), the CPU
+    and the instruction sets that decided, and TensorFlow's oneDNN state where it runs."""
+    from training.cpu import read_cpuinfo, tensorflow_onednn
+    cpu = read_cpuinfo()
+    why = ""
+    if precision == "auto":
+        why = (" (auto: the CPU has bfloat16 instructions)" if restorer.precision == "bfloat16" else
+               " (auto: " + ("the CPU has no bfloat16 instructions" if not cpu.bfloat16 else
+                             "bfloat16 would be emulated here") + ")")
+    engine = restorer.backend + (" (auto)" if backend == "auto" else "")
+    if restorer.backend == "tensorflow":
+        engine += f", oneDNN {'on' if tensorflow_onednn() else 'off'}"
+    note = f"; {restorer.note}" if restorer.note else ""
+    return f"precision {restorer.precision}{why}, backend {engine}; CPU {cpu.describe()}{note}"
 
 
 def summary_line(result: dict) -> str:

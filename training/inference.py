@@ -43,6 +43,9 @@ import training.nets_dense  # noqa: F401
 import training.nets_li2024  # noqa: F401
 import training.nets_unet  # noqa: F401  (PadToMultiple, SpaceToDepth, ...)
 import training.networks  # noqa: F401  (ClipToRange, InstanceNorm, ReflectPad2D)
+from training.backends import (BackendError, choose_backend, onnxruntime_engine, openvino_engine,
+                               tensorflow_engine)
+from training.cpu import read_cpuinfo, tensorflow_bfloat16, tensorflow_onednn
 
 GENERATOR_FILE = "generator.keras"
 _WEIGHTS_MEMBER = "model.weights.h5"  # inside a .keras file
@@ -65,34 +68,42 @@ def generator_path(model: str) -> str:
     return model
 
 
-def cpu_supports_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+def cpu_supports_bfloat16(cpuinfo: str | None = None) -> bool:
     """Whether this CPU has bfloat16 dot-product instructions (AVX512_BF16 or AMX-BF16), which
     oneDNN uses for bfloat16 convolutions; without them bfloat16 is emulated and slower than
-    float32. Reads ``cpuinfo`` (Linux); elsewhere, or when TensorFlow's oneDNN kernels are
-    switched off (``TF_ENABLE_ONEDNN_OPTS=0``), False."""
-    if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false"):
-        return False
-    try:
-        with open(cpuinfo, encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.partition(":")[2].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
-    return False
+    float32. Reads ``cpuinfo`` (by default ``$BLURGEN_CPUINFO`` or ``/proc/cpuinfo``, see
+    :mod:`training.cpu`); elsewhere False."""
+    return read_cpuinfo(cpuinfo).bfloat16
 
 
 def resolve_precision(precision: str) -> str:
-    """``precision`` itself, or for ``"auto"``: bfloat16 on a CPU-only machine whose CPU
-    supports it (:func:`cpu_supports_bfloat16`), float32 otherwise (GPUs run float32 here)."""
+    """``precision`` itself, or for ``"auto"``: bfloat16 on a CPU-only machine whose CPU has
+    bfloat16 instructions (:func:`cpu_supports_bfloat16`) and TensorFlow its oneDNN kernels,
+    float32 otherwise (GPUs run float32 here). TensorFlow's choice; see :func:`resolve`."""
+    return resolve(precision, "tensorflow")[0]
+
+
+def resolve(precision: str, backend: str) -> tuple[str, str]:
+    """The ``(precision, backend)`` that run for the ``precision`` and ``backend`` asked for
+    (each may be "auto"). Auto precision is bfloat16 where the CPU has bfloat16 instructions and
+    the backend runs them in hardware (TensorFlow only with oneDNN on), else float32; an auto
+    backend is TensorFlow where a GPU is visible, else :func:`training.backends.choose_backend`'s.
+    Raises ValueError (:class:`~training.backends.BackendError`) for what cannot run here."""
     if precision not in PRECISIONS:
         raise ValueError(f"--precision must be one of {PRECISIONS}, got {precision!r}")
+    gpu = bool(tf.config.list_physical_devices("GPU"))
+    if backend == "auto" and gpu:
+        backend = "tensorflow"
     if precision != "auto":
-        return precision
-    if tf.config.list_physical_devices("GPU") or not cpu_supports_bfloat16():
-        return "float32"
-    return "bfloat16"
+        return precision, choose_backend(backend, precision)
+    if not gpu and cpu_supports_bfloat16():
+        try:
+            chosen = choose_backend(backend, "bfloat16")
+        except BackendError:  # a backend that runs float32 only, asked for by name
+            chosen = None
+        if chosen is not None and (chosen != "tensorflow" or tensorflow_bfloat16() == "hardware"):
+            return "bfloat16", chosen
+    return "float32", choose_backend(backend, "float32")
 
 
 def _inbound_names(layer_cfg: dict) -> set[str]:
@@ -203,35 +214,69 @@ class Restorer:
 
     ``model``: a run directory, a ``.keras`` file (local or ``gs://``), ``"identity"``, or a
     ``keras.Model``. ``precision``: one of :data:`PRECISIONS` (float32 by default, which scoring
-    relies on). ``load_seconds``: time spent loading (0 for an in-memory model).
+    relies on). ``backend``: one of :data:`training.backends.BACKENDS` (TensorFlow by default;
+    ``"auto"`` takes the fastest installed, see :func:`training.backends.choose_backend`).
+    ``threads``: CPU threads for the ONNX backends (0: their default; TensorFlow's are set
+    process-wide, see ``training.deblur``). After construction ``precision`` and ``backend``
+    say what runs; ``note`` says why auto fell back to TensorFlow ("" otherwise);
+    ``load_seconds``: time spent loading (0 for an in-memory model).
     """
 
     def __init__(self, model: str | keras.Model, tile: int = 1536, overlap: int = 128,
-                 precision: str = "float32"):
+                 precision: str = "float32", backend: str = "tensorflow", threads: int = 0):
         if tile % 4 or overlap % 4 or not 0 <= overlap < tile:
             raise ValueError(f"tile ({tile}) and overlap ({overlap}) must be multiples of 4 with overlap < tile")
         self.tile, self.overlap = tile, overlap
-        self.precision = resolve_precision(precision)
-        self.load_seconds = 0.0
+        self.precision, self.backend = resolve(precision, backend)
+        self.load_seconds, self.note = 0.0, ""
         if isinstance(model, str) and model == IDENTITY:
-            self.generator, self.name = None, IDENTITY
+            self.generator, self.name, self.engine = None, IDENTITY, None
             return
+        t0 = time.perf_counter()
+        tf_precision = self.precision if self.backend == "tensorflow" else "float32"
         if isinstance(model, str):
-            t0 = time.perf_counter()
             self.name = model
-            self.generator = load_generator(_local_copy(generator_path(model)), self.precision)
-            self.load_seconds = time.perf_counter() - t0
+            self.generator = load_generator(_local_copy(generator_path(model)), tf_precision)
         else:
             self.name = model.name
-            self.generator = convert_generator(model, self.precision)
-        # One traced function for every image size (reduce_retracing would still trace once per
-        # new shape); the batch of 1 is fixed, which lets instance norm skip its batch folding.
-        # No AutoGraph: the model has no Python control flow to convert, and converting costs time.
-        spec = tf.TensorSpec([1, None, None, 3], tf.float32)
-        self._forward = tf.function(self._generate, input_signature=[spec], autograph=False)
+            self.generator = convert_generator(model, tf_precision)
+        self.engine = self._engine(backend, threads)
+        if isinstance(model, str):
+            self.load_seconds = time.perf_counter() - t0
 
-    def _generate(self, x):
-        return self.generator(x, training=False)
+    def _engine(self, requested: str, threads: int):
+        """The engine of ``self.backend``; where auto meets a model the ONNX writer cannot
+        convert, TensorFlow's (and ``note`` says why)."""
+        if self.backend == "tensorflow":
+            return self._tensorflow_engine()
+        from training.onnx_export import UnsupportedModel, to_onnx
+        try:
+            proto = to_onnx(self.generator).SerializeToString()
+        except UnsupportedModel as exc:
+            if requested != "auto":
+                raise BackendError(f"--backend {self.backend}: {exc}; use --backend tensorflow") from exc
+            self.note = f"{exc}: TensorFlow runs it"
+            self.backend = "tensorflow"
+            if self.precision != "float32":
+                self.generator = convert_generator(self.generator, self.precision)
+            return self._tensorflow_engine()
+        if self.backend == "onnxruntime":
+            return onnxruntime_engine(proto, threads)
+        return openvino_engine(proto, self.precision, threads)
+
+    def _tensorflow_engine(self):
+        """TensorFlow's engine; for bfloat16, tried once on a small image first: where oneDNN has
+        no bfloat16 kernels for this CPU the operations fail, and the user is told what to do."""
+        engine = tensorflow_engine(self.generator)
+        if self.precision == "bfloat16" and tensorflow_bfloat16() == "unavailable":
+            try:
+                engine(np.zeros([1, 16, 16, 3], np.float32))
+            except tf.errors.OpError as exc:
+                raise BackendError(
+                    "--precision bfloat16: TensorFlow's oneDNN kernels have no bfloat16 convolution for this CPU "
+                    f"({read_cpuinfo().describe()}); use --precision float32 (or TF_ENABLE_ONEDNN_OPTS=0, "
+                    "which emulates bfloat16 slowly)") from exc
+        return engine
 
     def warm_up(self) -> float:
         """Trace and optimise the forward function once, on a small image, so that the first
@@ -239,7 +284,7 @@ class Restorer:
         if self.generator is None:
             return 0.0
         t0 = time.perf_counter()
-        self._forward(tf.zeros([1, 16, 16, 3], tf.float32)).numpy()
+        self.engine(np.zeros([1, 16, 16, 3], np.float32))
         return time.perf_counter() - t0
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
@@ -255,7 +300,7 @@ class Restorer:
         """The generator on the whole image (padded to multiples of 4), HxWx3 uint8 out."""
         h, w = img.shape[:2]
         x = _pad4(img).astype(np.float32)[None] / 127.5 - 1.0
-        y = self._forward(tf.constant(x)).numpy()[0, :h, :w]
+        y = self.engine(x)[0, :h, :w]
         return _to_uint8(y)
 
     def restore_tiled(self, image: np.ndarray) -> np.ndarray:
@@ -268,7 +313,7 @@ class Restorer:
         wsum = np.zeros((ph, pw, 1), np.float64)
         for y0, th in _spans(ph, self.tile, self.overlap):
             for x0, tw in _spans(pw, self.tile, self.overlap):
-                out = self._forward(tf.constant(padded[None, y0:y0 + th, x0:x0 + tw])).numpy()[0]
+                out = self.engine(np.ascontiguousarray(padded[None, y0:y0 + th, x0:x0 + tw]))[0]
                 weight = np.outer(_ramp(th, self.overlap, y0 > 0, y0 + th < ph),
                                   _ramp(tw, self.overlap, x0 > 0, x0 + tw < pw))[..., None]
                 acc[y0:y0 + th, x0:x0 + tw] += out * weight

@@ -98,12 +98,23 @@ class LPIPS:
         return [_unit_normalise(f) for f in self.trunk(x, training=False)]
 
     def __call__(self, x0, x1, per_layer: bool = False):
-        """Distances (N,) (or (N, 5) per layer with ``per_layer``); both inputs NHWC in [-1, 1]."""
-        n = tf.shape(x0)[0]
-        feats = self.features(tf.concat([x0, x1], axis=0))  # one pass through VGG for both
-        terms = [tf.reduce_mean(tf.reduce_sum(w * tf.square(f[:n] - f[n:]), axis=-1), axis=[1, 2])
-                 for f, w in zip(feats, self.lins)]
+        """Distances (N,) (or (N, 5) per layer with ``per_layer``); both inputs NHWC in [-1, 1].
+
+        A pair of identical images scores exactly 0, on every CPU. Each side goes through VGG in
+        its own pass of the same shape, so an image meets the same kernels at the same batch
+        position on both sides (in one pass over the two sides concatenated, some CPUs' GEMM
+        blocking rounded the second copy's features differently, and identical images scored
+        about 1e-13). Bit-identical inputs are then set to 0 explicitly, which holds whatever
+        the convolution kernels do; the gradient there is 0, as it is at the minimum of a
+        squared distance."""
+        x0 = tf.cast(x0, tf.float32)
+        x1 = tf.cast(x1, tf.float32)
+        f0, f1 = self.features(x0), self.features(x1)
+        terms = [tf.reduce_mean(tf.reduce_sum(w * tf.square(a - b), axis=-1), axis=[1, 2])
+                 for a, b, w in zip(f0, f1, self.lins)]
         stacked = tf.stack(terms, axis=1)
+        same = tf.reduce_all(tf.equal(x0, x1), axis=[1, 2, 3])[:, None]  # (N, 1)
+        stacked = tf.where(same, tf.zeros_like(stacked), stacked)
         return stacked if per_layer else tf.reduce_sum(stacked, axis=1)
 
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from shardkit import sample_pairs, tiny_config
-from training import inference, nets_li2024
+from training import cpu, inference, nets_li2024
 from training.config import preset
 from training.networks import build_generator
 
@@ -41,7 +41,7 @@ def test_float32_tail_of_the_deblurgan_and_li2024_generators():
     assert inference.float32_tail(li["config"]["layers"]) == {"head_conv", "skip_add", "skip_clip"}
 
 
-def test_bfloat16_runs_the_body_in_bfloat16_and_the_tail_in_float32(saved_generator):
+def test_bfloat16_runs_the_body_in_bfloat16_and_the_tail_in_float32(saved_generator, tensorflow_bfloat16):
     gen = inference.load_generator(saved_generator, "bfloat16")
     policies = {layer.name: layer.dtype_policy.name for layer in gen.layers if layer.weights or "norm" in layer.name}
     assert policies["tail_conv"] == "float32"
@@ -55,7 +55,7 @@ def test_bfloat16_runs_the_body_in_bfloat16_and_the_tail_in_float32(saved_genera
     assert 0 < diff.mean() < 1.0 and diff.max() <= 12, (diff.mean(), diff.max())
 
 
-def test_in_memory_model_converts_and_float32_is_left_as_is():
+def test_in_memory_model_converts_and_float32_is_left_as_is(tensorflow_bfloat16):
     gen = build_generator(tiny_config(gen_norm="instance"))
     assert inference.convert_generator(gen, "float32") is gen
     b16 = inference.convert_generator(gen, "bfloat16")
@@ -64,24 +64,59 @@ def test_in_memory_model_converts_and_float32_is_left_as_is():
     assert np.abs(b16(x).numpy() - gen(x).numpy()).max() < 0.1
 
 
+def test_bfloat16_where_onednn_has_no_kernels_is_refused_with_the_fix(saved_generator, monkeypatch):
+    def failing(model):
+        def run(x):
+            raise tf.errors.AbortedError(None, None, "could not create a primitive descriptor")
+        return run
+    monkeypatch.setattr(inference, "tensorflow_bfloat16", lambda: "unavailable")
+    monkeypatch.setattr(inference, "tensorflow_engine", failing)
+    with pytest.raises(inference.BackendError, match="no bfloat16 convolution.*--precision float32"):
+        inference.Restorer(saved_generator, precision="bfloat16", backend="tensorflow")
+
+
 @pytest.mark.parametrize("flags,expected", [("fpu sse avx512f avx512_bf16 avx512_vnni", True),
                                             ("fpu sse amx_bf16 amx_tile", True),
                                             ("fpu sse avx2 avx512f", False)])
-def test_bfloat16_support_is_read_from_cpu_flags(tmp_path, monkeypatch, flags, expected):
-    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+def test_bfloat16_support_is_read_from_cpu_flags(tmp_path, flags, expected):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags}\n\n")
     assert inference.cpu_supports_bfloat16(str(cpuinfo)) is expected
     assert inference.cpu_supports_bfloat16(str(tmp_path / "absent")) is False
-    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")  # no oneDNN: bfloat16 would be emulated
-    assert inference.cpu_supports_bfloat16(str(cpuinfo)) is False
 
 
-def test_auto_precision_follows_the_cpu(monkeypatch):
+def test_auto_precision_follows_the_cpu_and_tensorflows_onednn(monkeypatch):
+    # The CPU's answer and TensorFlow's bfloat16 state are given here, not read from this machine.
+    gpu = bool(tf.config.list_physical_devices("GPU"))
     monkeypatch.setattr(inference, "cpu_supports_bfloat16", lambda: True)
-    assert inference.resolve_precision("auto") == ("float32" if tf.config.list_physical_devices("GPU") else "bfloat16")
+    monkeypatch.setattr(inference, "tensorflow_bfloat16", lambda: "hardware")
+    assert inference.resolve_precision("auto") == ("float32" if gpu else "bfloat16")
+    for state in ("emulated", "unavailable"):  # oneDNN off, or capped below the bfloat16 instructions
+        monkeypatch.setattr(inference, "tensorflow_bfloat16", lambda: state)
+        assert inference.resolve_precision("auto") == "float32"
+    monkeypatch.setattr(inference, "tensorflow_bfloat16", lambda: "hardware")
     monkeypatch.setattr(inference, "cpu_supports_bfloat16", lambda: False)
     assert inference.resolve_precision("auto") == "float32"
     assert inference.resolve_precision("bfloat16") == "bfloat16"
     with pytest.raises(ValueError, match="precision"):
         inference.resolve_precision("int8")
+
+
+@pytest.mark.parametrize("flags,onednn,cap,want", [
+    ("avx2 fma", False, "", "emulated"),  # TensorFlow's own kernels: bfloat16 computed in float32
+    ("avx2 fma", True, "", "unavailable"),  # oneDNN below AVX-512 has no bfloat16 convolution
+    ("avx2 avx512f avx512bw avx512vl avx512dq", True, "", "emulated"),
+    ("avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16", True, "", "hardware"),
+    ("avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16", True, "AVX512_CORE", "emulated"),
+    ("avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16", True, "avx2", "unavailable"),
+    ("avx2 avx512f avx512bw avx512vl avx512dq avx512_bf16", False, "avx2", "emulated"),
+])
+def test_tensorflows_bfloat16_follows_the_flags_onednn_and_its_isa_cap(monkeypatch, flags, onednn, cap, want):
+    monkeypatch.setattr(cpu, "tensorflow_onednn", lambda: onednn)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    assert cpu.tensorflow_bfloat16(cpu.CpuInfo("a CPU", frozenset(flags.split()))) == want
+
+
+def test_tensorflows_onednn_state_follows_the_switch(monkeypatch):
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert cpu.tensorflow_onednn() is False

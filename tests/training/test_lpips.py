@@ -45,6 +45,29 @@ def test_identical_images_score_exactly_zero(model, photo):
     assert d[0] == 0.0 and d[1] > 0
 
 
+class _JitteryTrunk:
+    """A stand-in for VGG whose features carry rounding noise that differs from call to call and
+    by batch position, as kernels of another CPU may: LPIPS must not rely on equal rounding."""
+
+    def __init__(self, trunk):
+        self.trunk, self.calls = trunk, 0
+
+    def __call__(self, x, training=False):
+        self.calls += 1
+        noise = 1e-6 * self.calls * (1.0 + tf.range(tf.shape(x)[0], dtype=tf.float32))[:, None, None, None]
+        return [f + noise for f in self.trunk(x, training=training)]
+
+
+def test_identical_images_score_exactly_zero_whatever_the_kernels_round(photo):
+    jittery = lp.LPIPS(random=True, seed=0)
+    jittery.trunk = _JitteryTrunk(jittery.trunk)
+    other = np.clip(photo + 0.1, -1, 1)
+    d = jittery(np.concatenate([photo, photo, other]), np.concatenate([photo, other, other]), per_layer=True).numpy()
+    assert np.all(d[0] == 0.0) and np.all(d[2] == 0.0)  # identical pairs, whatever the features' rounding
+    assert np.all(d[1] > 0)
+    assert lp.lpips_uint8(jittery, np.full((32, 32, 3), 7, np.uint8), np.full((32, 32, 3), 7, np.uint8)) == 0.0
+
+
 def test_distance_grows_with_noise_and_with_blur_strength(model, photo):
     rng = np.random.default_rng(1)
     noise = rng.normal(0, 1, photo.shape).astype(np.float32)
