@@ -34,7 +34,7 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
                   "(kernels centred: the only difference)",
                   ["--max-length", "60", "--canvas", "64", "--exposures", "0.01,0.1,0.5,1", "--linear", "none",
                    "--noise", "none"]),
-    "default": ("blurgen's default (stored values, shot and read noise, 100 px paths)", []),
+    "default": ("blurgen's default (stored values, shot and read noise, 80 px paths)", []),
     "linear-light": ("default, blurred in linear light (sRGB undone, then applied again)", ["--linear", "srgb"]),
     "no-noise": ("default without sensor noise", ["--noise", "none"]),
     "highlights": ("default, saturated highlights 1-4x brighter, then clipped", ["--highlight-boost", "1,4"]),
