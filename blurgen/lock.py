@@ -278,19 +278,21 @@ class _FileLock:
 @contextlib.contextmanager
 def output_lock(path: str, *, command: str | None = None, break_lock: bool = False,
                 store: MarkerStore | None = None, flag: str = "--out",
-                what: str = "the output") -> Iterator[OutputLock]:
+                what: str = "the output", shown: str | None = None) -> Iterator[OutputLock]:
     """Hold the exclusive lock on the output folder ``path`` for the ``with`` block.
 
     ``command`` names the command in the record (``blurgen synth``; default: from the command
     line). ``break_lock`` takes over a lock recorded by a run on another machine. ``store``
     reads and writes ``scheme://`` paths. ``flag`` and ``what`` word the messages
-    (``--out shards is a file, not a folder; give a folder for the dataset``).
+    (``--out shards is a file, not a folder; give a folder for the dataset``); ``shown`` is the
+    path the messages name when it is not ``path`` (a command that locks a working folder beside
+    the one the user named).
 
     Raises:
       OutputBusy: another run holds it (a ``ValueError``; the message names the holder).
       ValueError: ``path`` is a file, cannot be written, or is ``scheme://`` without a ``store``.
     """
-    me, words = Holder.this_process(command), Words(flag, path, what)
+    me, words = Holder.this_process(command), Words(flag, shown or path, what)
     remote = is_remote(path)
     key = path.rstrip("/") if remote else os.path.realpath(path)
     with _held_guard:

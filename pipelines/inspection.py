@@ -13,6 +13,7 @@ same read of the records.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true",
                         help="--card: replace a README.md that blurgen did not write (a card blurgen wrote is "
                              "always replaced)")
+    lock.add_break_lock_flag(parser)
     return parser
 
 
@@ -223,12 +225,16 @@ def main(argv: list[str] | None = None) -> int:
         if note:
             print(note, flush=True)
         builder = _card_builder(args)
-        report = inspect_dataset(args.out, deep=args.deep, on_record=builder.add if builder else None)
-        print_report(report)
-        if args.sheet and report.splits:
-            n = sheet.write_sheet(args.out, args.sheet, args.sheet_pairs, args.split)
-            print(f"contact sheet of {n} pair(s): {args.sheet}")
-        _finish_card(args.out, builder, report)
+        # A card is written into the dataset folder: it holds the folder's lock, as its writers do.
+        with (lock.output_lock(args.out, command="blurgen inspect --card", break_lock=args.break_lock,
+                               store=BeamStore(), flag="DIR", what="the dataset") if builder
+              else contextlib.nullcontext()):
+            report = inspect_dataset(args.out, deep=args.deep, on_record=builder.add if builder else None)
+            print_report(report)
+            if args.sheet and report.splits:
+                n = sheet.write_sheet(args.out, args.sheet, args.sheet_pairs, args.split)
+                print(f"contact sheet of {n} pair(s): {args.sheet}")
+            _finish_card(args.out, builder, report)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
