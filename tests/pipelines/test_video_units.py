@@ -129,7 +129,7 @@ def test_means_next_to_one_half_round_the_right_way(tmp_path, length):
     np.testing.assert_array_equal(blurred, rounded_mean(frames))
 
 
-def test_the_default_mean_is_taken_in_linear_light(tmp_path):
+def test_with_linear_srgb_the_mean_is_taken_in_linear_light(tmp_path):
     frames = moving_object(photo(1), photo(4, 24), 7, step=(1, 4))
     clip = folder_clip(frames, tmp_path / "obj")
     cam = CameraConfig(linear="srgb", noise="none")
