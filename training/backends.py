@@ -3,8 +3,9 @@
 - ``tensorflow``: the Keras model in a traced ``tf.function``; every precision (float32,
   bfloat16, float16); always there (the ``train`` extra).
 - ``openvino``: the model written as ONNX (:mod:`training.onnx_export`) and compiled by
-  OpenVINO's CPU plugin, in float32 or (on CPUs with bfloat16 instructions) bfloat16. On CPUs
-  without bfloat16 it took about half of TensorFlow's time in float32 (README, measured by
+  OpenVINO's CPU plugin, in float32 or (on CPUs with bfloat16 instructions) bfloat16. For the
+  ``deblurgan`` generator in float32 it took 0.86 to 0.92 of TensorFlow's time; for the small
+  ``unet`` at 256x256 it was slower than TensorFlow (docs/inference.md, measured by
   ``benchmarks/bench_inference.py``). Needs the ``fast`` extra.
 - ``onnxruntime``: the same ONNX graph in ONNX Runtime's CPU provider, float32 only. Needs
   ``onnxruntime`` and ``onnx`` (``pip install onnxruntime onnx``).
