@@ -29,6 +29,8 @@ one over Beam's file systems, the trainer one over ``tf.io.gfile``.
 """
 from __future__ import annotations
 
+import argparse
+
 import contextlib
 import errno
 import functools
@@ -328,7 +330,8 @@ def locks_out(make_parser: Callable[[], Any], *, what: str, store: MarkerStore |
     ``make_parser()`` returns the command's ``argparse`` parser (with ``flag`` and
     ``--break-lock``); its ``prog`` names the command in the record. ``known_only``: the command
     passes flags it does not know on (Beam's), so they are left to it here. A usage error stops
-    in the parser, before the lock.
+    in the parser, before the lock. ``argv`` may be the parsed ``argparse.Namespace`` itself,
+    which is then used as it is.
     """
     dest = flag.lstrip("-").replace("-", "_")
 
@@ -336,7 +339,10 @@ def locks_out(make_parser: Callable[[], Any], *, what: str, store: MarkerStore |
         @functools.wraps(run)
         def locked(argv: list[str] | None = None, *rest: Any, **kw: Any) -> Any:
             parser = make_parser()
-            args = parser.parse_known_args(argv)[0] if known_only else parser.parse_args(argv)
+            if isinstance(argv, argparse.Namespace):  # parsed once already, by the command's dispatcher
+                args = argv
+            else:
+                args = parser.parse_known_args(argv)[0] if known_only else parser.parse_args(argv)
             with output_lock(getattr(args, dest), command=parser.prog, break_lock=getattr(args, "break_lock", False),
                              store=store, flag=flag, what=what):
                 return run(argv, *rest, **kw)

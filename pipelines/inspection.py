@@ -26,6 +26,8 @@ from blurgen.images import decode_image
 from pipelines import commit, metadata, records
 from pipelines.outputlock import BeamStore
 from pipelines.examples import decode_example
+from pipelines.metadata import shard_paths
+from pipelines.records import iter_examples
 
 
 @dataclass
@@ -50,20 +52,6 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def shard_paths(out: str, info: dict[str, Any]) -> Iterator[tuple[str, str, int]]:
-    """``(split, path, expected_records)`` of every shard ``dataset_info.json`` lists."""
-    for split in info["splits"]:
-        lengths = [int(n) for n in split["shardLengths"]]
-        for index, expected in enumerate(lengths):
-            file = schema.shard_name(info["name"], split["name"], index, len(lengths))
-            yield split["name"], FileSystems.join(out, file), expected
-
-
-def iter_examples(path: str) -> Iterator[bytes]:
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        yield from records.read_records(f, path)
 
 
 def reason(exc: BaseException, path: str) -> str:

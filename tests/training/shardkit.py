@@ -92,7 +92,7 @@ def write_shards(directory: pathlib.Path, pairs, split: str, count: int = 2, nam
 
 def tiny_config(**changes):
     """A generator and critic of a few filters and one block; trains a step in well under a second."""
-    from training.config import preset
+    from training.presets import preset
     # DeblurGAN's ResNet layout (the one most parts were built around), tiny, without
     # normalisation and with He weights so that its few units carry signal from the start.
     base = preset("smoke").replace(generator="resnet", gen_norm="none", init="he", gen_zero_init_output=True,
