@@ -15,7 +15,7 @@ import blurgen
 from blurgen.config import CameraConfig, DegradeConfig
 from blurgen.seeding import example_rng
 from shardkit import SAMPLE_NAMES, sample_pairs, write_shards
-from training import fit
+from training.commands import fit
 from training.inference import Restorer
 
 # Grey levels. Noise clipped at black and white and the border of a small photo (what a long
