@@ -98,7 +98,8 @@ def run_block(block: Block, workdir: Path, namespace: dict) -> None:
     old = Path.cwd()
     os.chdir(workdir)
     try:
-        exec(compile(block.text, block.where, "exec"), namespace)
+        # Padded so that a traceback names the line of the page.
+        exec(compile("\n" * block.line + block.text, block.page, "exec"), namespace)
     finally:
         os.chdir(old)
 

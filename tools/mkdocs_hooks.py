@@ -59,9 +59,11 @@ def _help(argv: list[str]) -> str:
                               timeout=300)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} --help exited {done.returncode}: {done.stderr.strip()[-500:]}")
-        # A default that is the working folder would show the builder's own path: say $PWD instead.
-        scratch_re = r"\s*".join(map(re.escape, str(Path(scratch).resolve())))
-        return re.sub(scratch_re, "$PWD", done.stdout).rstrip()
+        # Defaults under the working folder or the checkout would show the builder's own paths.
+        text = done.stdout
+        for path, name in ((Path(scratch).resolve(), "$PWD"), (ROOT, "<checkout>")):
+            text = re.sub(r"\s*".join(map(re.escape, str(path))), name, text)
+        return text.rstrip()
 
 
 def _blurgen_subcommands() -> list[str]:
