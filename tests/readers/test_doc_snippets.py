@@ -11,13 +11,14 @@ import docsnippets
 
 @pytest.fixture(scope="module")
 def page_runner(tmp_path_factory, monkeypatch_module):
-    """One runner for the module; Hugging Face's caches in the scratch folder, not in ~/.cache."""
+    """One runner for the module; Hugging Face's caches in the scratch folder, not in ~/.cache, and offline."""
     scratch = tmp_path_factory.mktemp("doc-snippets")
     monkeypatch_module.setenv("HF_DATASETS_CACHE", str(scratch / "hf-cache"))
     monkeypatch_module.setenv("HF_HUB_OFFLINE", "1")
     if importlib.util.find_spec("datasets"):
         import datasets
         monkeypatch_module.setattr(datasets.config, "HF_DATASETS_CACHE", scratch / "hf-cache")
+        monkeypatch_module.setattr(datasets.config, "HF_HUB_OFFLINE", True, raising=False)  # tests never download
     return docsnippets.PageRunner(scratch)
 
 
