@@ -88,7 +88,7 @@ def reference_norm_model(model):
     then subtract and scale): the generator as it was before the fused kernel."""
     import keras
 
-    from training.networks import InstanceNorm, instance_norm_reference
+    from training.networks.layers import InstanceNorm, instance_norm_reference
 
     @keras.saving.register_keras_serializable(package="blurgen_bench")
     class ReferenceInstanceNorm(InstanceNorm):
@@ -110,7 +110,7 @@ def lever_variants(gen) -> dict:
     batch dimension left open in the traced signature, and XLA."""
     import tensorflow as tf
 
-    from training.inference import Restorer
+    from training.inference.restorer import Restorer
 
     def retraced(restorer, spec, jit=False):
         fn = tf.function(lambda x: restorer.generator(x, training=False), autograph=False, jit_compile=jit,
@@ -130,9 +130,9 @@ def backend_variants(gen, threads: int, precisions: tuple[str, ...] = ("float32"
     """name -> ``Restorer`` for every backend installed and every precision of ``precisions`` it
     runs in hardware on this CPU (bfloat16 only with bfloat16 instructions; TensorFlow's only
     with oneDNN on)."""
-    from training.backends import BACKENDS, PRECISIONS, missing_package
-    from training.cpu import tensorflow_bfloat16
-    from training.inference import Restorer, cpu_supports_bfloat16
+    from training.inference.backends import BACKENDS, PRECISIONS, missing_package
+    from training.inference.cpu import tensorflow_bfloat16
+    from training.inference.restorer import Restorer, cpu_supports_bfloat16
 
     out = {}
     for backend in BACKENDS[1:]:
@@ -155,10 +155,10 @@ def machine_lines(threads: int) -> list[str]:
 
     import tensorflow as tf
 
-    from training.backends import BACKENDS, missing_package
-    from training.cpu import read_cpuinfo
-    from training.cpu import tensorflow_onednn
-    from training.inference import resolve
+    from training.inference.backends import BACKENDS, missing_package
+    from training.inference.cpu import read_cpuinfo
+    from training.inference.cpu import tensorflow_onednn
+    from training.inference.restorer import resolve
 
     dist = {"tensorflow": "tensorflow-cpu", "openvino": "openvino", "onnxruntime": "onnxruntime"}
 
@@ -208,7 +208,7 @@ def bench_sizes(name: str, sizes: list[tuple[int, int]], rounds: int, threads: i
     """The table for the generator of preset ``name`` (random weights: the work is the same)."""
     import keras
 
-    from training.config import preset
+    from training.presets import preset
     from training.networks import build_generator, parameter_counts
 
     keras.utils.set_random_seed(0)
@@ -263,8 +263,8 @@ def real_pairs() -> list[tuple[str, np.ndarray, np.ndarray]]:
 def psnr_check(model: str, threads: int) -> None:
     """Mean PSNR against the sharp images, on real blurred images, of every backend and precision
     available here, beside TensorFlow float32's (the reference), and their differences."""
-    from training.inference import Restorer
-    from training.metrics import psnr
+    from training.inference.restorer import Restorer
+    from training.metrics.protocol import psnr
 
     pairs = real_pairs()
     if not pairs:
@@ -299,8 +299,8 @@ def gpu_seconds_per_image(rounds: int = 10, size: tuple[int, int] = (720, 1280))
     import keras
     import tensorflow as tf
 
-    from training.config import preset
-    from training.inference import Restorer
+    from training.presets import preset
+    from training.inference.restorer import Restorer
     from training.networks import build_generator
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -334,9 +334,9 @@ def mark(name):
     marks.append((name, time.perf_counter(), time.process_time()))
 import tensorflow as tf
 mark("import tensorflow (and Keras)")
-from training.inference import Restorer
+from training.inference.restorer import Restorer
 from blurgen.images import read_image, write_image
-mark("import training.inference (layer registrations)")
+mark("import training.inference.restorer (layer registrations)")
 restorer = Restorer(sys.argv[1], precision=sys.argv[3], backend=sys.argv[5])
 mark("load the generator")
 restorer.warm_up()

@@ -38,7 +38,7 @@ import cv2  # noqa: E402
 
 def curve(run_dir: pathlib.Path, out: pathlib.Path, title: str) -> list[dict]:
     """The learning curve from the run's metrics.csv: validation PSNR and the blurry input's."""
-    from training import curves  # TensorFlow is imported here only for tf.io.gfile
+    from training.gan import curves  # TensorFlow is imported here only for tf.io.gfile
     rows = curves.read_rows(str(run_dir / curves.METRICS_CSV))
     series = [(label, [r["step"] for r in rows if key in r], [r[key] for r in rows if key in r])
               for key, label in (("val_psnr", "restored"), ("val_identity_psnr", "blurred input"))]

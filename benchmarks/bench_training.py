@@ -4,7 +4,7 @@
     python benchmarks/bench_training.py --quick    # fewer repetitions
     python benchmarks/bench_training.py --shards 'demo-out/shards/*-train.tfrecord-*'
 
-1. Input: pairs per second of ``training.data.train_dataset`` (parallel interleave, parse,
+1. Input: pairs per second of ``training.data.shards.train_dataset`` (parallel interleave, parse,
    decode, aligned 256x256 crop and flip, shuffle, batch 16, prefetch) against a bare loop over
    the same records that only reads, parses and decodes both images, one at a time.
    Without ``--shards`` it writes shards of the sample photos (full size, blurred by blurgen).
@@ -33,6 +33,9 @@ import tensorflow as tf  # noqa: E402
 
 from _timing import run_times  # noqa: E402
 from blurgen import schema  # noqa: E402
+from training.networks import layers
+from training.losses import content
+from training.losses import adversarial
 
 
 def write_sample_shards(directory: str, variants: int) -> str:
@@ -64,7 +67,7 @@ def write_sample_shards(directory: str, variants: int) -> str:
 
 
 def bench_input(pattern: str, pairs: int) -> None:
-    from training import data
+    from training.data import shards as data
 
     files = data.list_shards(pattern)
 
@@ -79,7 +82,7 @@ def bench_input(pattern: str, pairs: int) -> None:
         for b, _ in data.train_dataset(files, batch=batch, crop=256, shuffle_buffer=64):
             yield b.shape[0]
 
-    for name, gen in (("bare read+decode loop", bare()), ("training.data.train_dataset (batch 16, crop 256)", ours())):
+    for name, gen in (("bare read+decode loop", bare()), ("training.data.shards.train_dataset (batch 16, crop 256)", ours())):
         n = 0
         for k in gen:  # warm-up: the first batch fills the shuffle buffer
             n += k
@@ -111,7 +114,7 @@ def _time_rounds(steps: dict, warm: int, rounds: int) -> dict[str, list[float]]:
 
 def _deblurgan_step_inputs():
     """One random 256x256 pair (batch 1) and the deblurgan preset with random VGG weights."""
-    from training.config import preset
+    from training.presets import preset
 
     rng = np.random.default_rng(0)
     x = tf.constant(rng.uniform(-1, 1, (1, 256, 256, 3)).astype(np.float32))
@@ -122,7 +125,7 @@ def _deblurgan_step_inputs():
 def bench_train(warm: int, steps: int) -> None:
     import keras
 
-    from training import gan
+    from training.gan import model as gan
     from training.networks import build_generator
 
     x, y, cfg = _deblurgan_step_inputs()
@@ -149,13 +152,13 @@ def _content_loss_as_before(weight: float):
 
     from training import losses
 
-    features = losses.vgg_feature_model("vgg19", "block3_conv3", "random", pre_activation=True)
+    features = content.vgg_feature_model("vgg19", "block3_conv3", "random", pre_activation=True)
 
     def content(sharp, restored):
         pair = tf.concat([tf.cast(sharp, tf.float32), tf.cast(restored, tf.float32)], axis=0)
         f = features(keras.applications.vgg19.preprocess_input((pair + 1.0) * 127.5), training=False)
         n = tf.shape(sharp)[0]
-        value = tf.reduce_mean(tf.square(f[:n] - f[n:])) / losses.DEBLURGAN_FEATURE_MSE
+        value = tf.reduce_mean(tf.square(f[:n] - f[n:])) / content.DEBLURGAN_FEATURE_MSE
         return {"vgg19": value, "content": weight * value}
     return content
 
@@ -165,7 +168,8 @@ def bench_step_parts(warm: int, rounds: int) -> None:
     each part a traced function timed in alternation with the full step; and the full step with
     instance norm and the content loss as they were (norm by moments and broadcasts, one VGG call on both halves)
     against the full step now, alternated."""
-    from training import gan, losses, networks
+    from training import losses, networks
+    from training.gan import model as gan
 
     x, y, cfg = _deblurgan_step_inputs()
     fused = gan.DeblurGAN(cfg)
@@ -173,12 +177,12 @@ def bench_step_parts(warm: int, rounds: int) -> None:
     before = gan.DeblurGAN(cfg)
     before.compile()
     before.content_loss = _content_loss_as_before(cfg.content_weights[0])
-    real_norm = networks.instance_norm
-    networks.instance_norm = networks.instance_norm_reference  # traced now, kept by the trace
+    real_norm = layers.instance_norm
+    layers.instance_norm = layers.instance_norm_reference  # traced now, kept by the trace
     try:
         before.train_on_batch(x, y)
     finally:
-        networks.instance_norm = real_norm
+        layers.instance_norm = real_norm
     gen, critic, content = fused.generator, fused.critic, fused.content_loss
     fake = tf.stop_gradient(gen(x))
 
@@ -205,7 +209,7 @@ def bench_step_parts(warm: int, rounds: int) -> None:
     @tf.function
     def penalty():
         with tf.GradientTape() as tape:
-            gp = losses.gradient_penalty(critic, y, fake)
+            gp = adversarial.gradient_penalty(critic, y, fake)
         return tape.gradient(gp, critic.trainable_variables)
 
     times = _time_rounds({
@@ -226,8 +230,8 @@ def bench_step_parts(warm: int, rounds: int) -> None:
 
 
 def bench_deblur(repeats: int) -> None:
-    from training.config import preset
-    from training.inference import Restorer
+    from training.presets import preset
+    from training.inference.restorer import Restorer
     from training.networks import build_generator
 
     gen = build_generator(preset("deblurgan"))

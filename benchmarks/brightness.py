@@ -69,8 +69,8 @@ def main(argv=None) -> int:
     p.add_argument("--data", action="append", default=[], help="more shard globs (e.g. training data)")
     p.add_argument("--limit", type=int, default=None, help="pairs per set (default: all)")
     args = p.parse_args(argv)
-    from training.inference import Restorer
-    from training.score import shard_pairs
+    from training.inference.restorer import Restorer
+    from training.data.shards import shard_pairs
     sets = {**set_globs(args.work.resolve()), **{g: g for g in args.data}}
     head = ("| set | shift | pairs | mean (levels) | range over pairs | R / G / B |\n"
             "|---|---|---|---|---|---|")

@@ -97,7 +97,7 @@ def main() -> int:
     ref = json.loads(run.stdout.strip().splitlines()[-1])
     import numpy as np
     sys.path.insert(0, REPO)
-    from training.metrics_extra import fsim
+    from training.metrics.extra import fsim
     worst = 0.0
     print(f"{'pair':24s} {'piq ' + ref['piq']:>14s} {'blurgen':>12s} {'abs diff':>10s}")
     for name, a, b, chromatic in pairs():

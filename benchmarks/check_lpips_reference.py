@@ -13,8 +13,8 @@ What it does:
      ships (``weights/v0.1/vgg.pth``) and the VGG16 backbone from ``--vgg16`` (torchvision's
      ImageNet file) or, without it, a seeded random backbone; saves that backbone as a legacy
      .pth state dict; scores the pairs; writes the images and the scores.
-  2. (this process) converts the two .pth files with ``training.lpips.convert`` (no torch),
-     scores the same arrays with ``training.lpips.LPIPS`` and prints both columns and the
+  2. (this process) converts the two .pth files with ``training.losses.lpips.convert`` (no torch),
+     scores the same arrays with ``training.losses.lpips.LPIPS`` and prints both columns and the
      largest relative difference. Exit status 1 when it exceeds ``--rtol``.
 
 Pairs: Levin et al.'s sharp images against their real-kernel blurs (grey, replicated to RGB),
@@ -116,7 +116,7 @@ def reference(out: str, vgg16: str | None) -> None:
 def ours(out: str, rtol: float) -> int:
     import numpy as np
     sys.path.insert(0, REPO)
-    from training.lpips import LPIPS, convert
+    from training.losses.lpips import LPIPS, convert
 
     with open(os.path.join(out, "reference.json")) as fh:
         ref = json.load(fh)

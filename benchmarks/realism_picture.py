@@ -52,7 +52,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def compose(work: pathlib.Path, names: list[str], models: list[str], out: pathlib.Path) -> None:
     """Restore each chosen image with each model (TensorFlow) and write the picture to ``out``."""
-    from training.inference import Restorer
+    from training.inference.restorer import Restorer
     images = [(s, n) for s, n in IMAGES if (work / "real" / s / "blurred" / n).exists()]
     restorers = [Restorer(m) for m in models]
     rows, captions = [], []

@@ -61,7 +61,7 @@ def copy_keras_weights(torch, net, keras_gen) -> None:
 
 def torch_runner(torch, net, bf16: bool = False):
     """``fn(uint8 HxWx3) -> uint8 HxWx3`` doing what ``Restorer`` does, with PyTorch."""
-    from training.inference import _pad4, _to_uint8
+    from training.inference.restorer import _pad4, _to_uint8
 
     def run(img):
         h, w = img.shape[:2]

@@ -9,10 +9,16 @@ boosted highlights before clipping).
 """
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING, Any
+
 import cv2
 import numpy as np
 
 from blurgen.images import decode_image, encode_jpeg
+
+if TYPE_CHECKING:  # the settings' types only: config does not import this module either
+    from blurgen.config import CameraConfig
 
 
 def srgb_to_linear(v: np.ndarray) -> np.ndarray:
@@ -111,3 +117,31 @@ def jpeg_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
     """Compress and decompress a uint8 image as JPEG at ``quality``."""
     mode = "grey" if image.ndim == 2 else "rgb"
     return decode_image(encode_jpeg(image, quality), "<jpeg round trip>", mode)
+
+
+def noise_levels(rng: np.random.Generator, cam: CameraConfig) -> tuple[float | None, float, dict[str, Any]]:
+    """The full well (photons at white, log-uniform; ``None`` without shot noise) and the read noise
+    (standard deviation in units of white) drawn from ``cam``, in that order, and their JSON-ready
+    record; no draws when ``cam.noise`` is "none"."""
+    params: dict[str, Any] = {}
+    full_well, read = None, 0.0
+    if cam.noise != "none":
+        if cam.noise == "poisson-gaussian":
+            lo, hi = cam.full_well
+            full_well = math.exp(float(rng.uniform(math.log(lo), math.log(hi))))
+        read = float(rng.uniform(cam.read_noise[0], cam.read_noise[1]))
+        params.update(noise=cam.noise, full_well=full_well, read_noise=read)
+    else:
+        params["noise"] = "none"
+    return full_well, read, params
+
+
+def store(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig, params: dict[str, Any]) -> np.ndarray:
+    """The tone curve, rounding and clipping to uint8, and JPEG at a quality drawn from ``cam``
+    (recorded in ``params``)."""
+    stored = from_linear(x, cam.linear, cam.gamma)
+    if cam.jpeg_quality is not None:
+        quality = int(rng.integers(cam.jpeg_quality[0], cam.jpeg_quality[1] + 1))
+        stored = jpeg_roundtrip(stored, quality)
+        params["jpeg_quality"] = quality
+    return stored

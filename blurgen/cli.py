@@ -1,9 +1,10 @@
 """The ``blurgen`` command line.
 
-``kernels``, ``degrade`` and ``preview`` run the synthesizer directly. ``synth``, ``pairs``, ``video``
-(the Beam pipelines), ``inspect`` and ``export`` (the dataset tools) are ``pipelines.cli``'s, imported
-only when called; ``fit``, ``score`` and ``deblur`` replace this process with the TensorFlow trainer (``python -m
-training.X``), because TensorFlow and the ``tfrecord`` package cannot share a process.
+Every command is a row of :mod:`blurgen.commands`. ``kernels``, ``degrade`` and ``preview`` run the
+synthesizer directly. The pipelines' commands (``synth``, ``pairs``, ``video``, ``inspect``, ``export``,
+``engines``) are imported only when called; the trainer's (``fit``, ``score``, ``deblur``, ``compare``,
+``describe``, ``lpips``) replace this process with ``python -m training.commands NAME``, because
+TensorFlow and the ``tfrecord`` package cannot share a process.
 """
 from __future__ import annotations
 
@@ -17,25 +18,11 @@ import click
 import numpy as np
 
 from blurgen import lock, options, safety
+from blurgen.commands import COMMANDS, TRAINING, Command
 from blurgen.config import DegradeConfig
 
 _PICTURE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 _GALLERY_MOST = 256
-_PIPELINE_COMMANDS = {"synth": "synth", "pairs": "pairs", "video": "video", "inspect": "inspect", "export": "export"}
-_TRAINING_COMMANDS = {"fit": "training.fit", "score": "training.score", "deblur": "training.deblur"}
-# One-line help for the commands imported on demand, so that `blurgen --help` imports nothing.
-_LAZY_HELP = {
-    "synth": "Beam pipeline: sharp photos to blurred/sharp TFRecord shards.",
-    "pairs": "Beam pipeline: real blurred/sharp pairs (GoPro, folders, RealBlur, side by side) to shards.",
-    "video": "Beam pipeline: sharp video (files or frame folders) to frame-averaged blurred/sharp shards.",
-    "inspect": "Check a shard folder (counts, CRCs), draw a contact sheet, write a dataset card (--card).",
-    "export": "Write a dataset's pairs as Parquet files for the Hugging Face Hub, with its card.",
-    "fit": "Train a deblurring GAN on shards (needs: pip install 'blurgen[train]').",
-    "score": "Score a model or the blurry input: PSNR, SSIM, ... (needs: pip install 'blurgen[train]').",
-    "deblur": "Deblur photos with a trained model (needs: pip install 'blurgen[train]').",
-}
-
-
 def degradation_options(f):
     """The degradation flags of :mod:`blurgen.options`, plus ``--config FILE``."""
     f = options.click_options(f)
@@ -98,40 +85,45 @@ def _output_lock(out: str, command: str, break_lock: bool, what: str):
 
 
 class _Group(click.Group):
-    """Adds the pipeline and trainer commands without importing Beam or TensorFlow up front."""
+    """Lists every row of the command table, and adds the pipeline and trainer commands only when
+    one is called: ``blurgen --help`` imports neither Beam nor TensorFlow. This is the one place
+    where the synthesizer reaches the packages above it, lazily, by the table."""
 
     def list_commands(self, ctx):
-        return sorted(set(super().list_commands(ctx)) | set(_LAZY_HELP))
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
 
     def format_commands(self, ctx, formatter):
-        rows = [(name, self.commands[name].get_short_help_str(60) if name in self.commands else _LAZY_HELP[name])
+        rows = [(name, COMMANDS[name].help if name in COMMANDS else self.commands[name].get_short_help_str(60))
                 for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
     def get_command(self, ctx, name):
         cmd = super().get_command(ctx, name)
-        if cmd is not None:
+        if cmd is not None or name not in COMMANDS:
             return cmd
-        if name in _PIPELINE_COMMANDS:
-            try:
-                from pipelines import cli as pipeline_cli
-            except ImportError as exc:
-                raise click.ClickException(f"'blurgen {name}' needs the pipelines package: {exc}") from exc
-            return getattr(pipeline_cli, _PIPELINE_COMMANDS[name])
-        if name in _TRAINING_COMMANDS:
-            return _forwarding_command(name, _TRAINING_COMMANDS[name])
-        return None
+        return forwarding_command(COMMANDS[name])
 
 
-def _forwarding_command(name: str, module: str) -> click.Command:
-    @click.command(name=name, context_settings=dict(ignore_unknown_options=True, allow_extra_args=True,
-                                                    help_option_names=[]),
-                   help=f"Run `python -m {module}` (TensorFlow, replacing this process); all arguments pass through.")
+_PASS_THROUGH = dict(ignore_unknown_options=True, allow_extra_args=True, help_option_names=[])
+
+
+def forwarding_command(row: Command) -> click.Command:
+    """A click command that hands its arguments untouched to the row's module, whose own parser
+    answers ``--help`` and usage errors: a pipelines command runs its ``main(argv)`` in this
+    process; a trainer command replaces this process with ``python -m training.commands NAME``
+    (TensorFlow), which checks the arguments before it loads TensorFlow."""
+    @click.command(name=row.name, context_settings=_PASS_THROUGH, add_help_option=False, help=row.help)
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    def forward(args):
-        # training.cli checks the arguments (and answers --help) before it loads TensorFlow.
-        run_module("training.cli", [name, *args])
+    def forward(args: tuple[str, ...]) -> None:
+        if row.side == TRAINING:
+            run_module("training.commands", [row.name, *args])
+        import importlib
+        try:
+            module = importlib.import_module(row.module)
+        except ImportError as exc:
+            raise click.ClickException(f"'blurgen {row.name}' needs the {row.side} package: {exc}") from exc
+        raise SystemExit(module.main(list(args)))
     return forward
 
 

@@ -93,7 +93,7 @@ class RotationConfig:
 
     The blur varies across the image: each instant's view is the sharp image warped by the
     homography ``K R(t) K^-1`` (``K``: focal length ``f`` px, principal point at the image centre),
-    and the blurred image is their mean in linear light. A drawn trajectory is a smooth random path
+    and the blurred image is their mean (in the space ``CameraConfig.linear`` names). A drawn trajectory is a smooth random path
     of ``samples`` evenly spaced poses, shifted so that its mean angle is 0; its yaw/pitch part is
     scaled so that the widest angle between two of its poses is ``tilt`` degrees (the blur at the
     image centre is about ``f * tilt`` px long), its roll part so that roll spans ``roll`` degrees

@@ -12,13 +12,12 @@ spatially varying shake of a turning camera (:mod:`blurgen.rotation`); then the 
 """
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from blurgen.blur import convolve
-from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, to_linear
+from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, noise_levels, store, to_linear
 from blurgen.config import ROTATION, CameraConfig, DegradeConfig
 from blurgen.kernels import choose_families, crop_to_support, draw_kernels
 
@@ -136,23 +135,6 @@ def expose(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> tuple[
     return store(x, rng, cam, params), params
 
 
-def noise_levels(rng: np.random.Generator, cam: CameraConfig) -> tuple[float | None, float, dict[str, Any]]:
-    """The full well (photons at white, log-uniform; ``None`` without shot noise) and the read noise
-    (standard deviation in units of white) drawn from ``cam``, in that order, and their JSON-ready
-    record; no draws when ``cam.noise`` is "none"."""
-    params: dict[str, Any] = {}
-    full_well, read = None, 0.0
-    if cam.noise != "none":
-        if cam.noise == "poisson-gaussian":
-            lo, hi = cam.full_well
-            full_well = math.exp(_uniform(rng, (math.log(lo), math.log(hi))))
-        read = _uniform(rng, cam.read_noise)
-        params.update(noise=cam.noise, full_well=full_well, read_noise=read)
-    else:
-        params["noise"] = "none"
-    return full_well, read, params
-
-
 def sensor_noise(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> tuple[np.ndarray, dict[str, Any]]:
     """Shot and read noise at levels drawn from ``cam`` (:func:`noise_levels`), in linear units;
     returns the noisy float32 image and the JSON-ready levels drawn."""
@@ -160,17 +142,6 @@ def sensor_noise(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig) -> 
     if cam.noise != "none":
         x = add_noise(x, rng, full_well, read, cam.exact_poisson)
     return x, params
-
-
-def store(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig, params: dict[str, Any]) -> np.ndarray:
-    """The tone curve, rounding and clipping to uint8, and JPEG at a quality drawn from ``cam``
-    (recorded in ``params``)."""
-    stored = from_linear(x, cam.linear, cam.gamma)
-    if cam.jpeg_quality is not None:
-        quality = int(rng.integers(cam.jpeg_quality[0], cam.jpeg_quality[1] + 1))
-        stored = jpeg_roundtrip(stored, quality)
-        params["jpeg_quality"] = quality
-    return stored
 
 
 def degrade(image: np.ndarray, rng: np.random.Generator, config: DegradeConfig | None = None,

@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from blurgen.camera import add_noise, noise_levels, store
 from blurgen.cameras import camera_from_srgb
 from blurgen.config import CameraConfig, IspConfig
 
@@ -102,7 +103,6 @@ def expose_raw(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig,
     Returns:
       The stored uint8 image (same shape) and the JSON-ready parameters drawn.
     """
-    from blurgen.degradation import store
 
     colour = isp.colour and x.ndim == 3
     mosaic = isp.mosaic and x.ndim == 3
@@ -128,8 +128,6 @@ def expose_sensor(x: np.ndarray, rng: np.random.Generator, cam: CameraConfig, pa
     """What each photosite holds and reads: shot noise on the light that arrived, the well full at
     1.0 (with ``clip``: a saturated photosite holds its full well, no more and no less), then read
     noise; levels drawn from ``cam`` and recorded in ``params``."""
-    from blurgen.camera import add_noise
-    from blurgen.degradation import noise_levels
 
     full_well, read, levels = noise_levels(rng, cam)
     params.update(levels)

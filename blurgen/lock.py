@@ -29,6 +29,8 @@ one over Beam's file systems, the trainer one over ``tf.io.gfile``.
 """
 from __future__ import annotations
 
+import argparse
+
 import contextlib
 import errno
 import functools
@@ -278,19 +280,21 @@ class _FileLock:
 @contextlib.contextmanager
 def output_lock(path: str, *, command: str | None = None, break_lock: bool = False,
                 store: MarkerStore | None = None, flag: str = "--out",
-                what: str = "the output") -> Iterator[OutputLock]:
+                what: str = "the output", shown: str | None = None) -> Iterator[OutputLock]:
     """Hold the exclusive lock on the output folder ``path`` for the ``with`` block.
 
     ``command`` names the command in the record (``blurgen synth``; default: from the command
     line). ``break_lock`` takes over a lock recorded by a run on another machine. ``store``
     reads and writes ``scheme://`` paths. ``flag`` and ``what`` word the messages
-    (``--out shards is a file, not a folder; give a folder for the dataset``).
+    (``--out shards is a file, not a folder; give a folder for the dataset``); ``shown`` is the
+    path the messages name when it is not ``path`` (a command that locks a working folder beside
+    the one the user named).
 
     Raises:
       OutputBusy: another run holds it (a ``ValueError``; the message names the holder).
       ValueError: ``path`` is a file, cannot be written, or is ``scheme://`` without a ``store``.
     """
-    me, words = Holder.this_process(command), Words(flag, path, what)
+    me, words = Holder.this_process(command), Words(flag, shown or path, what)
     remote = is_remote(path)
     key = path.rstrip("/") if remote else os.path.realpath(path)
     with _held_guard:
@@ -326,7 +330,8 @@ def locks_out(make_parser: Callable[[], Any], *, what: str, store: MarkerStore |
     ``make_parser()`` returns the command's ``argparse`` parser (with ``flag`` and
     ``--break-lock``); its ``prog`` names the command in the record. ``known_only``: the command
     passes flags it does not know on (Beam's), so they are left to it here. A usage error stops
-    in the parser, before the lock.
+    in the parser, before the lock. ``argv`` may be the parsed ``argparse.Namespace`` itself,
+    which is then used as it is.
     """
     dest = flag.lstrip("-").replace("-", "_")
 
@@ -334,7 +339,10 @@ def locks_out(make_parser: Callable[[], Any], *, what: str, store: MarkerStore |
         @functools.wraps(run)
         def locked(argv: list[str] | None = None, *rest: Any, **kw: Any) -> Any:
             parser = make_parser()
-            args = parser.parse_known_args(argv)[0] if known_only else parser.parse_args(argv)
+            if isinstance(argv, argparse.Namespace):  # parsed once already, by the command's dispatcher
+                args = argv
+            else:
+                args = parser.parse_known_args(argv)[0] if known_only else parser.parse_args(argv)
             with output_lock(getattr(args, dest), command=parser.prog, break_lock=getattr(args, "break_lock", False),
                              store=store, flag=flag, what=what):
                 return run(argv, *rest, **kw)

@@ -8,7 +8,8 @@ are x right, y down, z forward (the optical axis). ``R = exp([w]x)`` for the rot
 ``w = (pitch, yaw, roll)`` in radians, so a pure yaw ``a`` moves the centre by ``f tan(a)`` px
 along x and a pure roll turns the image about its centre.
 
-The blurred image is the mean, in linear light, of the warped images at evenly spaced instants
+The blurred image is the mean, in the light the camera model gives it (``CameraConfig.linear``:
+stored values by default, linear light with ``srgb``), of the warped images at evenly spaced instants
 of the exposure (each warp: ``cv2.warpPerspective``, bilinear, borders reflected as
 :mod:`blurgen.blur` reflects them). A trajectory is given as ``T`` poses at evenly spaced
 instants, the first and last at the ends of the exposure; between two poses the parameters

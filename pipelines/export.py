@@ -26,6 +26,7 @@ import shutil
 import sys
 from typing import Iterator
 
+from blurgen import lock
 from pipelines import cardfiles, cardmeta, hubcolumns, inspection, metadata
 from pipelines.examples import decode_example
 from pipelines.parquet import MissingExtra, PartWriter, require_pyarrow
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--license", default=None,
                    help="the licence's Hub identifier for a card this command writes (default: other)")
     p.add_argument("--overwrite", action="store_true", help="replace OUT when it holds a previous export")
+    lock.add_break_lock_flag(p)
     return p
 
 
@@ -175,8 +177,9 @@ def write_export(dataset: str, out: str, info: dict, rows_per_group: int, file_b
                  builder) -> dict[str, list[tuple[str, int]]]:
     """Write the export into a staging folder beside ``out`` and move it into place: the one
     function that writes OUT. ``builder`` (a :class:`~pipelines.datacard.CardBuilder`) makes the
-    card from the records read; None copies ``DIR``'s card."""
-    staging = staging_of(out)
+    card from the records read; None copies ``DIR``'s card. The caller holds the staging
+    folder's lock (:func:`main`), so the tree is built in a folder inside it."""
+    staging = os.path.join(staging_of(out), "export")
     shutil.rmtree(staging, ignore_errors=True)  # what a killed run left
     os.makedirs(os.path.join(staging, cardmeta.DATA_DIR))
     try:
@@ -219,6 +222,22 @@ def _prepare(args: argparse.Namespace):
     return info, CardBuilder(args.dataset, cardmeta.check_license(args.license or cardmeta.DEFAULT_LICENSE))
 
 
+def _export_locked(args: argparse.Namespace, info: dict, builder) -> dict[str, list[tuple[str, int]]]:
+    """:func:`write_export` holding the lock of OUT's staging folder: a second export into the same
+    OUT is refused before it touches the first one's files. OUT itself is checked again inside it,
+    since an export that ended meanwhile may have written it."""
+    staging = staging_of(args.out)
+    with lock.output_lock(staging, command="blurgen export", break_lock=args.break_lock, flag="OUT",
+                          what="the export", shown=args.out):
+        check_out(args.dataset, args.out, args.overwrite)
+        written = write_export(args.dataset, args.out, info, args.rows_per_group, args.file_mb * 1e6, builder)
+    try:
+        os.rmdir(staging)  # empty now, unless another export has begun in it
+    except OSError:
+        pass
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     """Exit 0 when written, 1 when the export failed (a corrupt shard, a missing extra), 2 for a usage error."""
     args = build_parser().parse_args(argv)
@@ -231,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2
     try:
-        written = write_export(args.dataset, args.out, info, args.rows_per_group, args.file_mb * 1e6, builder)
+        written = _export_locked(args, info, builder)
+    except lock.OutputBusy as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 2
     except (ValueError, OSError) as exc:
         print(f"error: {exc}; nothing was written to {args.out}", file=sys.stderr, flush=True)
         return 1

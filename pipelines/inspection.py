@@ -13,6 +13,7 @@ same read of the records.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -25,6 +26,8 @@ from blurgen.images import decode_image
 from pipelines import commit, metadata, records
 from pipelines.outputlock import BeamStore
 from pipelines.examples import decode_example
+from pipelines.metadata import shard_paths
+from pipelines.records import iter_examples
 
 
 @dataclass
@@ -49,20 +52,6 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def shard_paths(out: str, info: dict[str, Any]) -> Iterator[tuple[str, str, int]]:
-    """``(split, path, expected_records)`` of every shard ``dataset_info.json`` lists."""
-    for split in info["splits"]:
-        lengths = [int(n) for n in split["shardLengths"]]
-        for index, expected in enumerate(lengths):
-            file = schema.shard_name(info["name"], split["name"], index, len(lengths))
-            yield split["name"], FileSystems.join(out, file), expected
-
-
-def iter_examples(path: str) -> Iterator[bytes]:
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        yield from records.read_records(f, path)
 
 
 def reason(exc: BaseException, path: str) -> str:
@@ -208,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true",
                         help="--card: replace a README.md that blurgen did not write (a card blurgen wrote is "
                              "always replaced)")
+    lock.add_break_lock_flag(parser)
     return parser
 
 
@@ -223,12 +213,16 @@ def main(argv: list[str] | None = None) -> int:
         if note:
             print(note, flush=True)
         builder = _card_builder(args)
-        report = inspect_dataset(args.out, deep=args.deep, on_record=builder.add if builder else None)
-        print_report(report)
-        if args.sheet and report.splits:
-            n = sheet.write_sheet(args.out, args.sheet, args.sheet_pairs, args.split)
-            print(f"contact sheet of {n} pair(s): {args.sheet}")
-        _finish_card(args.out, builder, report)
+        # A card is written into the dataset folder: it holds the folder's lock, as its writers do.
+        with (lock.output_lock(args.out, command="blurgen inspect --card", break_lock=args.break_lock,
+                               store=BeamStore(), flag="DIR", what="the dataset") if builder
+              else contextlib.nullcontext()):
+            report = inspect_dataset(args.out, deep=args.deep, on_record=builder.add if builder else None)
+            print_report(report)
+            if args.sheet and report.splits:
+                n = sheet.write_sheet(args.out, args.sheet, args.sheet_pairs, args.split)
+                print(f"contact sheet of {n} pair(s): {args.sheet}")
+            _finish_card(args.out, builder, report)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 2

@@ -12,7 +12,7 @@ import json
 import platform
 from fractions import Fraction
 from importlib import metadata as importlib_metadata
-from typing import Any
+from typing import Any, Iterator
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -195,3 +195,12 @@ class WriteMetadata(beam.PTransform):
                 | "Once" >> beam.Create([None])
                 | "WriteMetadataFiles" >> beam.Map(
                     lambda _, s, r, w, m: write_all(out, run, s, r, w, m), shard_list, reject_list, written, summary))
+
+
+def shard_paths(out: str, info: dict[str, Any]) -> Iterator[tuple[str, str, int]]:
+    """``(split, path, expected_records)`` of every shard ``dataset_info.json`` lists."""
+    for split in info["splits"]:
+        lengths = [int(n) for n in split["shardLengths"]]
+        for index, expected in enumerate(lengths):
+            file = schema.shard_name(info["name"], split["name"], index, len(lengths))
+            yield split["name"], FileSystems.join(out, file), expected

@@ -47,3 +47,12 @@ def read_records(f: BinaryIO, name: str = "<shard>", size: int | None = None,
         naming ``name``, the record's index and its byte offset.
     """
     return framing.read_records(f, name, size=size, max_record=max_record)
+
+
+def iter_examples(path: str) -> Iterator[bytes]:
+    """The records of one shard, read through Beam's ``FileSystems`` (``gs://`` too), each
+    checked by :func:`read_records`."""
+    from apache_beam.io.filesystem import CompressionTypes
+    from apache_beam.io.filesystems import FileSystems
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        yield from read_records(f, path)

@@ -20,7 +20,8 @@ from blurgen.images import decode_image, encode_png
 from pipelines import guard, inputs, metadata
 from pipelines.examples import decode_example
 from pipelines.exposure import exposure_text
-from pipelines.inspection import iter_examples, shard_paths
+from pipelines.metadata import shard_paths
+from pipelines.records import iter_examples
 
 ROW = 192  # px, the height of one row
 SCAN_PER_ROW = 200  # records looked at per row wanted, at most, while looking for distinct sources

@@ -1,8 +1,8 @@
 """``blurgen video``: sharp video in, blurred/sharp pairs out as shards, the blur made by integrating
 an exposure over the frames (and frames interpolated between them), as GoPro and REDS were made.
 
-Each window of frames becomes one pair: blurred = the weighted mean of its samples in linear light
-run through the camera model of ``synth`` (the same flags, the same ``DegradeConfig``), sharp =
+Each window of frames becomes one pair: blurred = the weighted mean of its samples (in stored values
+by default, in linear light with ``--linear srgb``) run through the camera model of ``synth`` (the same flags, the same ``DegradeConfig``), sharp =
 its middle frame. ``--exposure T`` gives the exposure in seconds (or a range drawn per window),
 which the clip's frame rate turns into frames; ``--frames N`` averages N frames. ``--interpolate
 auto`` adds frames between neighbours by optical flow until the motion between two samples is

@@ -16,7 +16,7 @@ cases run, mutation kinds and outcomes seen (the parent measures the peak RSS).
 
 Readers: ``records``, ``pairs`` and ``inspect`` (TF-free: pipelines' reader and ``blurgen
 inspect``), ``torch`` (``blurgen.torchdata.PairDataset``), ``tf-scan``, ``tf-eval`` and
-``tf-train`` (``training.data``: the corrupt-shard scan, ``score``'s input and ``fit``'s input
+``tf-train`` (``training.data.shards``: the corrupt-shard scan, ``score``'s input and ``fit``'s input
 with ``--ignore-errors``), and ``selftest-crash``, ``selftest-memory``, ``selftest-hang`` and
 ``selftest-lenient`` (which trusts every length and checksum), which misbehave on purpose to show
 that the fuzzing notices.
@@ -69,18 +69,18 @@ def _torch(path: str, folder: Path):
 
 
 def _tf_scan(path: str, folder: Path):
-    from training import data
+    from training.data import shards as data
     (report,) = data.scan_shards([path])
     return report.records, [f"{report.path}: {report.error}"] if report.error else []
 
 
 def _tf_eval(path: str, folder: Path):
-    from training import data
+    from training.data import shards as data
     return data.iterate_checked(data.eval_dataset(path), [path])
 
 
 def _tf_train(path: str, folder: Path):
-    from training import data
+    from training.data import shards as data
     return iter(data.train_dataset(path, batch=1, crop=8, shuffle_buffer=4, ignore_errors=True, repeat=False))
 
 

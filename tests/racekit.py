@@ -1,7 +1,7 @@
 """Two runs of one command racing for one output folder, in separate processes, at a chosen offset.
 
 Each run is a real process that runs the real command line (``python -m blurgen.cli synth ...``,
-``python -m training.cli fit ...``) through ``runpy``, as ``python -m`` does, but with its heavy
+``python -m training.commands fit ...``) through ``runpy``, as ``python -m`` does, but with its heavy
 imports (Beam, TensorFlow) done before it is told to go: on a busy machine those imports take
 seconds and vary by seconds, which would decide the race instead of the offset under test.
 """

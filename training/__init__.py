@@ -1,24 +1,23 @@
 """blurgen's trainer: tf.data input, the DeblurGAN generator and critic, losses, the GAN model,
-and the ``fit`` / ``score`` / ``deblur`` commands.
+metrics, and the ``fit`` / ``score`` / ``deblur`` / ``compare`` / ``describe`` / ``lpips`` commands.
 
 This package imports TensorFlow and must never import ``tfrecord`` or ``apache_beam`` (the two
 register the same protobuf messages; see ARCHITECTURE.md). It reads shards with ``tf.data`` using
 the field names of :mod:`blurgen.schema`.
 
-Modules, one role each:
-  * :mod:`training.config`: :class:`TrainConfig` (every setting and its default) and ``PRESETS``.
-  * :mod:`training.data`: shard globs to batches of aligned crops, or to whole images for scoring.
-  * :mod:`training.integrity`: the header pass before tf.data opens a shard; errors naming a damaged one.
-  * :mod:`training.networks`: generator and critic factories (``GENERATORS``, ``CRITICS`` registries).
-  * :mod:`training.losses`: adversarial and content losses (``ADVERSARIAL_LOSSES``, ``CONTENT_LOSSES``).
-  * :mod:`training.gan`: the GAN as a ``keras.Model`` with its own ``train_step``.
-  * :mod:`training.fit`, :mod:`training.score`, :mod:`training.deblur`: the commands.
-  * :mod:`training.metrics`: PSNR and SSIM by the pinned protocol (numpy, equal to skimage).
-  * :mod:`training.inference`: load an exported generator and run it on images of any size.
-  * :mod:`training.backends`: the runtimes inference runs in (TensorFlow, OpenVINO, ONNX Runtime).
-  * :mod:`training.onnx_export`: a Keras generator written as an ONNX graph, layer for layer.
-  * :mod:`training.cpu`: the CPU's model and instruction-set flags (bfloat16 or not).
-  * :mod:`training.checkpoint`: save and restore every weight and optimiser slot by step.
-  * :mod:`training.tblog`: TensorBoard scalars and images without the tensorboard package.
-  * :mod:`training.presets`: the published variants' parts joined to the registries by name.
+Rooms, one role each; each registry fills itself when its package is imported:
+  * :mod:`training.config`: :class:`TrainConfig`, every setting with its default and help text.
+  * :mod:`training.presets`: the named presets, one file per family (``PRESETS``).
+  * :mod:`training.data`: shard globs to batches of aligned crops or whole images; the header pass.
+  * :mod:`training.networks`: generators and critics (``GENERATORS``, ``CRITICS``) and their layers.
+  * :mod:`training.losses`: adversarial and content losses, LPIPS, DiffAugment (``ADVERSARIAL_LOSSES``,
+    ``CONTENT_LOSSES``, ``CRITIC_AUGMENTS``).
+  * :mod:`training.metrics`: PSNR, SSIM and the rest by a pinned protocol (``METRICS``), the report format.
+  * :mod:`training.gan`: the GAN as a ``keras.Model``, its callbacks, checkpoints, curves, TensorBoard logs.
+  * :mod:`training.inference`: an exported generator on images of any size, in TensorFlow, OpenVINO or
+    ONNX Runtime.
+  * :mod:`training.commands`: the commands, their parsers and flags, and the dispatcher.
+
+``training/fit.py``, ``score.py``, ``deblur.py``, ``compare.py``, ``describe.py``, ``lpips.py`` and
+``cli.py`` only let ``python -m training.NAME`` run :mod:`training.commands`.
 """

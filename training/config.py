@@ -1,14 +1,13 @@
-"""Every training setting in one frozen dataclass, with its default, and the named presets.
+"""Every training setting in one frozen dataclass, with its default and its help text.
 
-A preset is a dict of the fields that differ from :class:`TrainConfig`'s defaults (which are
-DeblurGAN's). The command line starts from a preset and overrides single fields::
+The defaults are DeblurGAN's. A preset (:mod:`training.presets`, one file per family) is a dict
+of the fields that differ from them; the command line starts from a preset and overrides single
+fields (:mod:`training.commands.flags` makes one flag per field)::
 
     python -m training.fit --preset smoke --train 'demo-out/shards/*-train.tfrecord-*' --out runs/smoke
     python -m training.fit --preset deblurgan --train ... --out runs/dg --crop 128 --content-losses l1
 
-Adding a preset means adding an entry to ``PRESETS`` (or, like ``li2024`` and ``densegan``, to
-the TF-free :mod:`training.published`) with :func:`register_preset`, and registering any new
-generator, critic or loss by name in the registries of :mod:`training.networks` and
+A new generator, critic or loss is registered by name in :mod:`training.networks` or
 :mod:`training.losses`; the fields below name them.
 Fields a new part needs and no old part uses go into ``extra`` (a tuple of ``(name, value)``
 pairs, read with :meth:`TrainConfig.get_extra`), or are added here with a default that keeps the
@@ -16,7 +15,6 @@ old presets unchanged.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -183,104 +181,9 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
-# Training that measurably deblurs on two CPU cores in under 20 minutes: the multi-scale
-# ``unet`` generator (training/nets_unet.py) without normalisation, L1 and Fourier-spectrum L1
-# content losses (no download), Adam 5e-4 (beta1 0.9) held for half the run, then down to 0.
-# Its output is clipped only when restoring, not in training: clipped outputs have no gradient,
-# and a run whose outputs all ran past white once stayed white for good (seen at step 450 of an
-# 800-step run, with and without the adversarial term; unclipped, the same run trained on). No
-# adversarial term: at weight 0.01 it moved no test set by more than 0.04 dB (make realism's
-# trainer rows), cost a third of each step, and is the part that collapsed before (critic loss
-# to -300). ``--adversarial-weight 0.01`` brings the PatchGAN critic (WGAN-GP) back.
-#   python -m training.fit --preset cpu --train 'shards/*-train.tfrecord-*' --out runs/cpu
-#   python benchmarks/bench_learning.py   (make learn: the scores it reaches, in the README)
-_CPU: dict[str, Any] = {
-    "generator": "unet", "gen_filters": 32, "gen_blocks": 4, "gen_dropout": 0.0, "clip_in_training": False,
-    "adversarial_weight": 0.0, "critic_filters": 16, "critic_layers": 3, "critic_steps": 1,
-    "content_losses": ("l1", "fft"), "content_weights": (100.0, 50.0), "vgg_weights": "random",
-    "lr": 5e-4, "beta1": 0.9, "batch": 8, "crop": 128, "shuffle_buffer": 256,
-    "epochs": 28, "steps_per_epoch": 100, "checkpoint_every": 500, "samples": 3,
-}
-
-# Only the fields that differ from the defaults. Each preset documents how to run it.
-PRESETS: dict[str, dict[str, Any]] = {
-    # DeblurGAN (Kupyn et al. 2018), its defaults are TrainConfig's: the paper's ResNet-9, PatchGAN,
-    # WGAN-GP, VGG19 conv3_3 x100, Adam 1e-4 with linear decay (README: where it differs and why).
-    #   python -m training.fit --preset deblurgan --train 'shards/*-train.tfrecord-*' --out runs/dg
-    "deblurgan": {},
-    # A small model for the demo and the tests: the cpu preset's network at half the width and
-    # depth, on smaller crops, for 1,000 steps (about 3 minutes on 2 cores). Its learning rate
-    # was chosen among 5e-4, 7e-4 and 1e-3 on the demo's own data (gains +0.50, +0.52, +0.49 dB).
-    #   python -m training.fit --preset smoke --train 'demo-out/shards/*-train.tfrecord-*' --out runs/smoke
-    "smoke": {**_CPU, "gen_filters": 16, "gen_blocks": 2, "critic_layers": 2, "lr": 7e-4, "crop": 96,
-              "shuffle_buffer": 64, "epochs": 10, "samples": 2},
-    "cpu": _CPU,
-}
-
-
-def register_preset(name: str, overrides: dict[str, Any], replace: bool = False) -> None:
-    """Add a preset (fields that differ from the defaults); checked by building its config."""
-    if name in PRESETS and not replace:
-        raise ValueError(f"preset {name!r} already exists")
-    TrainConfig(**overrides)
-    PRESETS[name] = dict(overrides)
-
-
-def _load_preset_modules() -> None:
-    """Import the optional modules that register more presets and parts, if present."""
-    import importlib
-    for mod in ("training.published", "training.presets"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-
-
-def preset_names() -> list[str]:
-    """Every registered preset, without importing TensorFlow (for ``--help``): the published
-    systems' settings live in the TF-free :mod:`training.published`."""
-    import importlib
-    try:
-        importlib.import_module("training.published")
-    except ModuleNotFoundError as exc:
-        if exc.name != "training.published":
-            raise
-    return sorted(PRESETS)
-
-
-def preset(name: str) -> TrainConfig:
-    """The config of a named preset."""
-    _load_preset_modules()
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    return TrainConfig(**PRESETS[name])
-
-
 def field_help(name: str) -> str:
     """The help text of a :class:`TrainConfig` field."""
     return TrainConfig.__dataclass_fields__[name].metadata["help"]
-
-
-def _show(value: Any) -> str:
-    """A default as it is typed on the command line."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return ",".join(_show(v) for v in value) if value else "none"
-    return repr(value) if value == "" else str(value)
-
-
-def presets_epilog() -> str:
-    """What each preset changes from the defaults, for the end of ``fit --help``."""
-    lines = ["presets (each changes these settings from the defaults above):"]
-    for name in preset_names():
-        changes = ", ".join(f"{flag_name(k)} {_show(v)}" for k, v in PRESETS[name].items() if k != "extra")
-        extra = dict(PRESETS[name].get("extra", ()))
-        if extra:
-            changes += (", " if changes else "") + ", ".join(f"--extra {k}={json.dumps(v)}" for k, v in extra.items())
-        lines.append(f"  {name}: {changes or 'nothing (the defaults are this preset)'}")
-    return "\n".join(lines)
 
 
 def flag_name(field_name: str) -> str:
@@ -290,97 +193,3 @@ def flag_name(field_name: str) -> str:
 
 def _setting(field_name: str) -> str:
     return f"{field_name} ({flag_name(field_name)})"
-
-
-def _parse_bool(text: str) -> bool:
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-
-
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--field-name`` flag per field of :class:`TrainConfig`, with the field's help text and
-    default (a preset may change the default; the flag's own default stays None, so that only the
-    flags given on the command line override the preset or the saved run).
-
-    Tuples take comma-separated values (``--content-losses vgg19,l1 --content-weights 100,1``);
-    booleans take ``true``/``false`` (a bare ``--mixed-precision`` means true).
-    Values are checked as they are parsed, so a bad one (``--crop abc``) stops with argparse's
-    usage error naming the flag and what it expects (exit status 2).
-    """
-    group = parser.add_argument_group("training settings (every TrainConfig field; a --preset changes some "
-                                      "defaults, listed at the end)")
-    for f in dataclasses.fields(TrainConfig):
-        flag = flag_name(f.name)
-        text = field_help(f.name).replace("%", "%%")
-        if f.name == "extra":
-            group.add_argument(flag, dest=f.name, action="append", default=None, metavar="NAME=JSON", help=text)
-        elif isinstance(f.default, bool):
-            group.add_argument(flag, dest=f.name, nargs="?", const=True, type=_parse_bool, default=None,
-                               metavar="true|false", help=f"{text} (default: {_show(f.default)})")
-        else:
-            group.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(), type=_flag_type(f),
-                               help=f"{text} (default: {_show(f.default)})")
-
-
-def _flag_type(f: dataclasses.Field):
-    """A converter that raises ``ArgumentTypeError`` saying what the field expects."""
-    def convert(kind, what):
-        def parse(text: str):
-            try:
-                return kind(text)
-            except ValueError:
-                raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        return parse
-
-    if isinstance(f.default, int):
-        return convert(int, "an integer")
-    if isinstance(f.default, float):
-        return convert(float, "a number")
-    if isinstance(f.default, tuple) and _numeric_tuple(f.name):
-        return convert(lambda t: tuple(float(p) for p in t.split(",") if p), "comma-separated numbers, e.g. 100,1")
-    if isinstance(f.default, tuple):
-        return lambda text: tuple(p for p in text.split(",") if p)
-    return str
-
-
-def _numeric_tuple(name: str) -> bool:
-    return name.endswith("weights") and name not in ("vgg_weights", "lpips_weights")
-
-
-def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
-    """``base`` with every flag given on the command line applied (strings converted by field type)."""
-    changes: dict[str, Any] = {}
-    for f in dataclasses.fields(TrainConfig):
-        value = getattr(args, f.name, None)
-        if value is None:
-            continue
-        current = getattr(base, f.name)
-        if f.name == "extra":
-            pairs = dict(base.extra)
-            for item in value:
-                k, sep, v = item.partition("=")
-                if not sep:
-                    raise ValueError(f"--extra takes NAME=JSON, got {item!r}")
-                try:
-                    pairs[k] = json.loads(v)
-                except json.JSONDecodeError:
-                    pairs[k] = v
-            value = tuple(pairs.items())
-        else:
-            # Flags arrive converted by add_config_flags; a Namespace built by hand may hold strings.
-            value = _convert(f, value, current)
-        changes[f.name] = value
-    return base.replace(**changes)
-
-
-def _convert(f: dataclasses.Field, value: Any, current: Any) -> Any:
-    """``value`` as ``current``'s type; a ValueError names the flag and what it expects."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return _parse_bool(value) if isinstance(current, bool) else _flag_type(f)(value)
-    except argparse.ArgumentTypeError as exc:
-        raise ValueError(f"{flag_name(f.name)}: {exc}") from None

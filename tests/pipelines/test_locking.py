@@ -171,3 +171,48 @@ def test_inspect_ignores_the_lock_file_and_says_who_writes(photos, tmp_path, cap
         holder.wait(timeout=30)
     assert inspection.main([str(out)]) == 0
     assert "which ended without releasing it; the next run takes it over" in capsys.readouterr().out
+
+
+def test_a_card_is_not_written_into_a_dataset_another_run_holds(photos, tmp_path, capsys):
+    out = tmp_path / "out"
+    synth.run(["--src", str(photos), "--out", str(out), "--num-shards", "1", *RUNNER])
+    holder = _hold(out)
+    try:
+        before = _files(out)
+        capsys.readouterr()
+        assert inspection.main([str(out), "--card"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: DIR {out} is in use by blurgen synth (pid {holder.pid} on host ")
+        assert err.count("\n") == 1
+        assert _files(out) == before, "no card, nothing else"
+        assert inspection.main([str(out)]) == 0, "reading needs no lock"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert inspection.main([str(out), "--card"]) == 0
+    assert (out / "README.md").is_file() and not (out / LOCK_FILE).exists()
+
+
+def test_a_second_export_into_one_out_is_refused_and_the_first_ones_files_stay(photos, tmp_path, capsys):
+    from pipelines import export
+
+    data, out = tmp_path / "data", tmp_path / "hub"
+    synth.run(["--src", str(photos), "--out", str(data), "--num-shards", "1", *RUNNER])
+    staging = Path(export.staging_of(str(out)))
+    holder = _hold(staging)
+    try:
+        (staging / "export").mkdir()
+        (staging / "export" / "part.parquet").write_bytes(b"the first export's rows")
+        capsys.readouterr()
+        assert export.main([str(data), "--to", "parquet", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: OUT {out} is in use by blurgen synth (pid {holder.pid} on host ")
+        assert (staging / "export" / "part.parquet").read_bytes() == b"the first export's rows"
+        assert not out.exists()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    (staging / "export" / "part.parquet").unlink()
+    (staging / "export").rmdir()
+    assert export.main([str(data), "--to", "parquet", str(out)]) == 0
+    assert (out / "README.md").is_file() and not staging.exists(), "the export in place, no working folder left"

@@ -129,7 +129,7 @@ def test_means_next_to_one_half_round_the_right_way(tmp_path, length):
     np.testing.assert_array_equal(blurred, rounded_mean(frames))
 
 
-def test_the_default_mean_is_taken_in_linear_light(tmp_path):
+def test_with_linear_srgb_the_mean_is_taken_in_linear_light(tmp_path):
     frames = moving_object(photo(1), photo(4, 24), 7, step=(1, 4))
     clip = folder_clip(frames, tmp_path / "obj")
     cam = CameraConfig(linear="srgb", noise="none")
@@ -145,13 +145,13 @@ def test_the_default_mean_is_taken_in_linear_light(tmp_path):
 def test_noise_is_drawn_per_window_from_the_seed(tmp_path):
     frames = pan(photo(2), 14, (1, 1))
     clip = folder_clip(frames, tmp_path / "p")
-    noisy = VideoSettings(frames=7, stride=7, seed=3, ghost=PLAIN)  # default camera: sRGB, shot and read noise
+    noisy = VideoSettings(frames=7, stride=7, seed=3, ghost=PLAIN)  # default camera: stored values, shot and read noise
     a = [encode_example(u.pairs[0][1]) for u in units_of(clip, noisy, 1)]
     b = [encode_example(u.pairs[0][1]) for u in units_of(clip, noisy, 2)]
     c = [encode_example(u.pairs[0][1]) for u in units_of(clip, VideoSettings(frames=7, stride=7, seed=4, ghost=PLAIN), 2)]
     assert a == b and a != c
     params = units_of(clip, noisy, 2)[0].pairs[0][1].params["camera"]
-    assert params["noise"] == "poisson-gaussian" and params["full_well"] > 0 and params["linear"] == "srgb"
+    assert params["noise"] == "poisson-gaussian" and params["full_well"] > 0 and params["linear"] == "none"
 
 
 def test_a_window_spanning_a_scene_cut_is_rejected_and_pans_are_not(tmp_path):

@@ -18,7 +18,7 @@ def tensorflow_bfloat16():
     """Skips, saying why, where TensorFlow cannot compute bfloat16 at all: oneDNN on a CPU (or
     under an ``ONEDNN_MAX_CPU_ISA`` cap) below AVX-512 has no bfloat16 convolution or batch norm.
     With oneDNN off TensorFlow's own kernels run it, so the CI run with oneDNN off covers it."""
-    from training import cpu
+    from training.inference import cpu
     if cpu.tensorflow_bfloat16() == "unavailable":
         pytest.skip(f"TensorFlow's oneDNN has no bfloat16 kernels on this CPU ({cpu.read_cpuinfo().describe()}, "
                     f"ONEDNN_MAX_CPU_ISA={cpu.os.environ.get('ONEDNN_MAX_CPU_ISA', '')!r})")

@@ -4,7 +4,10 @@ packages installed; and the one-line errors for what cannot run."""
 import numpy as np
 import pytest
 
-from training import backends, cpu, deblur, inference
+from training.inference import backends
+from training.inference import cpu
+from training.commands import deblur
+from training.inference import restorer as inference
 
 AVX2_ONLY = ("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B12\n"
              "flags\t\t: fpu sse sse2 avx fma avx2 bmi2\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B12\n"

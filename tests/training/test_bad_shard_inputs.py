@@ -11,7 +11,10 @@ import time
 import pytest
 import tensorflow as tf
 
-from training import compare, data, fit, score
+from training.commands import compare
+from training.data import shards as data
+from training.commands import fit
+from training.commands import score
 from test_fit import TINY_FLAGS
 
 
@@ -122,7 +125,7 @@ def test_sigkill_of_blurgen_score_leaves_no_trainer_running(test_glob, tmp_path)
                              "--out", str(tmp_path / "r.json")],
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any("training.cli score" in _cmdline(p) for p in _session(proc.pid)):
+    while time.monotonic() < deadline and not any("training.commands score" in _cmdline(p) for p in _session(proc.pid)):
         time.sleep(0.02)
     assert proc.poll() is None, "the trainer ended before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)

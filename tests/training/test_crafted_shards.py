@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import tensorflow as tf
 
-from training import data
+from training.data import shards as data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fuzzkit import TF_RSS_MIB, craft_length, run_measured  # noqa: E402

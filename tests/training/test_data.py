@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from blurgen.images import decode_image, encode_jpeg
 from shardkit import example_bytes, sample_pairs
-from training import data
+from training.data import shards as data
 
 
 def test_a_pattern_that_matches_nothing_names_itself(tmp_path):

@@ -4,8 +4,8 @@ import pytest
 
 from blurgen.images import read_image, write_image
 from shardkit import sample_pairs, tiny_config
-from training import deblur
-from training.inference import Restorer, _ramp, _spans
+from training.commands import deblur
+from training.inference.restorer import Restorer, _ramp, _spans
 from training.networks import build_generator
 
 
@@ -111,12 +111,13 @@ def test_cli_writes_same_size_pngs(local_model, tmp_path, capsys):
 
 def test_li2024_and_dense_generators_load_with_restorer_in_a_new_process(tmp_path):
     # A fresh process has imported neither preset module: the custom layers (ReflectPad2D, ...)
-    # must be registered by importing training.inference alone.
+    # must be registered by importing training.inference.restorer alone.
     import subprocess
     import sys
     import textwrap
 
-    from training import nets_dense, nets_li2024
+    from training.networks import dense as nets_dense
+    from training.networks import li2024 as nets_li2024
     paths = []
     for name, net in (("li", nets_li2024.build_li2024_generator(width=4, blocks=1)),
                       ("dense", nets_dense.build_dense_generator(width=4, blocks=1, units=1, growth=4))):
@@ -124,7 +125,7 @@ def test_li2024_and_dense_generators_load_with_restorer_in_a_new_process(tmp_pat
         net.save(paths[-1])
     code = textwrap.dedent(f"""
         import numpy as np
-        from training.inference import Restorer
+        from training.inference.restorer import Restorer
         for path in {paths!r}:
             out = Restorer(path)(np.zeros((10, 13, 3), np.uint8))
             assert out.shape == (10, 13, 3) and out.dtype == np.uint8

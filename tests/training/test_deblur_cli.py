@@ -9,7 +9,8 @@ import pytest
 
 from blurgen.images import read_image, write_image
 from shardkit import tiny_config
-from training import deblur, inference
+from training.commands import deblur
+from training.inference import restorer as inference
 from training.networks import build_generator
 
 

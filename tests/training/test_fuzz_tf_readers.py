@@ -1,4 +1,4 @@
-"""Fuzzing the trainer's input with Hypothesis: mutated shards through ``training.data`` in a
+"""Fuzzing the trainer's input with Hypothesis: mutated shards through ``training.data.shards`` in a
 TensorFlow child process per reader (tests/fuzzkit.py): the corrupt-shard scan, ``score``'s input,
 and ``fit``'s input with ``--ignore-errors``.
 

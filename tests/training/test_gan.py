@@ -10,7 +10,9 @@ import pytest
 import tensorflow as tf
 
 from shardkit import tiny_config
-from training import data, gan
+from training.data import shards as data
+from training.gan import model as gan
+from training.losses import adversarial
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,7 @@ def test_the_penalty_enters_the_critic_loss_with_its_weight(real_batch, monkeypa
     # step on one batch; their critic losses, taken before the critic moves, differ by exactly 9 c.
     from training import losses
     c = 0.375
-    monkeypatch.setattr(losses, "gradient_penalty", lambda critic, real, fake: tf.constant(c))
+    monkeypatch.setattr(adversarial, "gradient_penalty", lambda critic, real, fake: tf.constant(c))
     logs = {}
     for weight in (10.0, 1.0):
         keras.utils.set_random_seed(0)
@@ -91,7 +93,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import keras
 sys.path.insert(0, sys.argv[1])
 from shardkit import tiny_config
-from training import gan
+from training.gan import model as gan
 
 cfg = tiny_config(generator="resnet", gen_dropout=0.0, gen_zero_init_output=False, adversarial="bce",
                   adversarial_weight=0.5, critic_steps=1, content_losses=("l1",), content_weights=(1.0,))

@@ -6,7 +6,11 @@ added without help text shows here."""
 from __future__ import annotations
 
 import training.presets  # noqa: F401  (fills every registry)
-from training import cli, config, losses, networks, score
+from training import config, losses, networks
+from training.commands import parsers as cli
+from training.commands import score
+from training import presets
+from training import metrics as metrics_table
 
 
 def _flag_help(parser, flag: str) -> str:
@@ -16,7 +20,7 @@ def _flag_help(parser, flag: str) -> str:
 def test_fit_help_names_every_registered_preset_and_part():
     parser = cli.fit_parser()
     text = parser.format_help()
-    for name in config.PRESETS:
+    for name in presets.PRESETS:
         assert f"  {name}: " in text, name
     for flag, registry in (("--generator", networks.GENERATORS), ("--critic", networks.CRITICS),
                            ("--content-losses", losses.CONTENT_LOSSES),
@@ -28,5 +32,5 @@ def test_fit_help_names_every_registered_preset_and_part():
 
 def test_score_help_names_every_registered_metric():
     help_text = _flag_help(cli.score_parser(), "--metrics")
-    for name in score.METRICS:
+    for name in metrics_table.METRICS:
         assert name in help_text, name

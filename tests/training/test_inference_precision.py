@@ -6,8 +6,10 @@ import pytest
 import tensorflow as tf
 
 from shardkit import sample_pairs, tiny_config
-from training import cpu, inference, nets_li2024
-from training.config import preset
+from training.inference import cpu
+from training.inference import restorer as inference
+from training.networks import li2024 as nets_li2024
+from training.presets import preset
 from training.networks import build_generator
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from training.networks import InstanceNorm, instance_norm, instance_norm_reference
+from training.networks.layers import InstanceNorm, instance_norm, instance_norm_reference
 
 
 def _activations(shape, seed=0):

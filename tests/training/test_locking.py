@@ -3,7 +3,7 @@ folder, in separate processes, at several start offsets: one finishes whole, the
 naming it (exit status 2); a fit killed with SIGKILL leaves its lock to the next run, which takes
 it over with a warning and resumes; another machine's lock is honoured until --break-lock.
 
-`blurgen fit` execs `python -m training.cli fit`, so the process that trains, and holds the lock,
+`blurgen fit` execs `python -m training.commands fit`, so the process that trains, and holds the lock,
 keeps the id of the one started here.
 """
 from __future__ import annotations
@@ -24,7 +24,9 @@ import pytest
 from blurgen.holder import Holder
 from blurgen.images import read_image, write_image
 from blurgen.lock import LOCK_FILE
-from training import checkpoint, deblur, fit
+from training.gan import checkpoint
+from training.commands import deblur
+from training.commands import fit
 
 import racekit
 from racekit import REPO, STARTED
@@ -73,8 +75,8 @@ def one_refused(runs: tuple[racekit.Run, racekit.Run], command: str, out: Path, 
 def test_two_fits_into_one_run_folder_one_trains_the_other_is_refused(train_glob, tmp_path, offset):
     out = tmp_path / "run"
     flags = ["--train", train_glob, "--out", str(out), *TINY, "--epochs", "1", "--steps-per-epoch", "3"]
-    runs = racekit.race("training.cli", ["fit", "--seed", "1", *flags], ["fit", "--seed", "2", *flags],
-                        ["training.cli", "training.fit"], tmp_path, offset, (out / "config.json").exists)
+    runs = racekit.race("training.commands", ["fit", "--seed", "1", *flags], ["fit", "--seed", "2", *flags],
+                        ["training.commands", "training.commands.fit"], tmp_path, offset, (out / "config.json").exists)
     won = one_refused(runs, "fit", out, ("--seed 1", "--seed 2"))
     if offset is None:
         assert won == 0, "a fit started while another trains is refused"
@@ -156,9 +158,9 @@ def test_two_deblurs_into_one_out_one_writes_the_other_is_refused(model_file, tm
     made = (_images(tmp_path / "a", "a", 6), _images(tmp_path / "b", "b", 6))
     out = tmp_path / "out"
     flags = ["--model", model_file, "--precision", "float32", "--out", str(out)]
-    runs = racekit.race("training.cli", ["deblur", str(tmp_path / "a"), *flags],
+    runs = racekit.race("training.commands", ["deblur", str(tmp_path / "a"), *flags],
                         ["deblur", str(tmp_path / "b"), *flags],
-                        ["training.cli", "training.deblur", "training.inference"], tmp_path, offset)
+                        ["training.commands", "training.commands.deblur", "training.inference.restorer"], tmp_path, offset)
     won = one_refused(runs, "deblur", out, (str(tmp_path / "a"), str(tmp_path / "b")))
     assert sorted(os.listdir(out)) == sorted(made[won]), "the winner's images only, no partial or lock file"
     for name, img in made[won].items():
@@ -188,7 +190,9 @@ def test_deblur_refused_while_another_run_holds_out_and_leftovers_of_a_killed_ru
 
 
 def test_compare_describe_and_lpips_convert_refuse_a_folder_in_use(tmp_path, capsys):
-    from training import compare, describe, lpips
+    from training.commands import compare
+    from training.commands import describe
+    from training.commands import lpips
 
     out = tmp_path / "out"
     code = ("import sys\nfrom blurgen.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen x'):"
@@ -220,7 +224,7 @@ def test_fit_and_deblur_refuse_a_folder_in_use_before_tensorflow_loads(command, 
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline() == "held\n"
     args = ["--train", "x-*"] if command == "fit" else ["--model", "identity", "a.png"]
-    probe = ("import sys\nfrom training import cli\ncode = cli.main(sys.argv[1:])\n"
+    probe = ("import sys\nfrom training import commands\ncode = commands.main(sys.argv[1:])\n"
              "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow')\nsys.exit(code)\n")
     try:
         done = subprocess.run([sys.executable, "-c", probe, command, *args, "--out", str(out)], cwd=REPO, env=ENV,

@@ -6,6 +6,8 @@ import tensorflow as tf
 
 from training import losses
 from training.config import TrainConfig
+from training.losses import content
+from training.losses import adversarial
 
 
 def _linear_critic(scale: float) -> keras.Model:
@@ -19,7 +21,7 @@ def _linear_critic(scale: float) -> keras.Model:
 def test_gradient_penalty_is_the_squared_distance_of_the_gradient_norm_from_1(scale):
     real = tf.random.uniform([4, 8, 8, 3], -1, 1, seed=0)
     fake = tf.random.uniform([4, 8, 8, 3], -1, 1, seed=1)
-    gp = float(losses.gradient_penalty(_linear_critic(scale), real, fake))
+    gp = float(adversarial.gradient_penalty(_linear_critic(scale), real, fake))
     norm = scale * np.sqrt(192)
     assert gp == pytest.approx((norm - 1.0) ** 2, abs=1e-5)
 
@@ -47,7 +49,7 @@ def test_gradient_penalty_of_a_patch_critic_matches_a_hand_computation():
     grad = w[None, None, None, :] * (1 - t ** 2)[..., None] / (6 * 5)
     norms = np.sqrt((grad ** 2).sum(axis=(1, 2, 3)))
     expected = np.mean((norms - 1) ** 2)
-    got = float(losses.gradient_penalty(_patch_critic(w), tf.constant(real), tf.constant(fake), alpha=tf.constant(alpha)))
+    got = float(adversarial.gradient_penalty(_patch_critic(w), tf.constant(real), tf.constant(fake), alpha=tf.constant(alpha)))
     assert got == pytest.approx(expected, rel=1e-5)
     # The penalty is taken between the two images, not at the real ones.
     at_real = np.sqrt(((w[None, None, None, :] * (1 - np.tanh(real @ w) ** 2)[..., None] / 30) ** 2).sum(axis=(1, 2, 3)))
@@ -65,7 +67,7 @@ def test_penalty_is_near_zero_for_a_critic_whose_mean_score_has_a_unit_gradient(
     conv.set_weights([w.reshape(1, 1, 3, 1).astype(np.float32)])
     real = tf.random.uniform([4, side, side, 3], -1, 1, seed=5)
     fake = tf.random.uniform([4, side, side, 3], -1, 1, seed=6)
-    assert float(losses.gradient_penalty(critic, real, fake)) == pytest.approx(0.0, abs=1e-6)
+    assert float(adversarial.gradient_penalty(critic, real, fake)) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_a_small_critic_trained_with_the_penalty_tells_two_distributions_apart():
@@ -73,7 +75,7 @@ def test_a_small_critic_trained_with_the_penalty_tells_two_distributions_apart()
     # hundred steps must score them far apart; a penalty that holds the critic's gradient to
     # 1 / patches (the sum of the patch map) leaves the gap near 0.
     from training import networks
-    from training.config import preset
+    from training.presets import preset
     keras.utils.set_random_seed(0)
     cfg = preset("deblurgan").replace(critic_filters=8, critic_layers=2)
     critic = networks.build_critic(cfg)
@@ -89,13 +91,13 @@ def test_a_small_critic_trained_with_the_penalty_tells_two_distributions_apart()
     @tf.function
     def step(real, fake):
         with tf.GradientTape() as tape:
-            loss = wgan.critic(critic(real), critic(fake)) + 10.0 * losses.gradient_penalty(critic, real, fake)
+            loss = wgan.critic(critic(real), critic(fake)) + 10.0 * adversarial.gradient_penalty(critic, real, fake)
         opt.apply(tape.gradient(loss, critic.trainable_variables), critic.trainable_variables)
 
     for _ in range(300):
         step(*batch())
     real, fake = batch()
-    gap = float(tf.reduce_mean(losses.image_scores(critic(real))) - tf.reduce_mean(losses.image_scores(critic(fake))))
+    gap = float(tf.reduce_mean(adversarial.image_scores(critic(real))) - tf.reduce_mean(adversarial.image_scores(critic(fake))))
     assert gap > 0.5
 
 
@@ -144,16 +146,16 @@ def test_failed_imagenet_download_says_how_to_pass_a_local_file(monkeypatch):
 
     monkeypatch.setattr(keras.applications, "VGG19", offline)
     with pytest.raises(RuntimeError, match=r"--vgg-weights /path/to/vgg19_weights_tf_dim_ordering_tf_kernels_notop\.h5"):
-        losses.load_vgg("vgg19", "imagenet")
+        content.load_vgg("vgg19", "imagenet")
 
 
 def test_vgg_weights_from_a_local_file(tmp_path):
     with pytest.raises(ValueError, match="no such file"):
-        losses.load_vgg("vgg19", str(tmp_path / "missing.h5"))
-    source = losses.load_vgg("vgg19", "random")
+        content.load_vgg("vgg19", str(tmp_path / "missing.h5"))
+    source = content.load_vgg("vgg19", "random")
     path = str(tmp_path / "vgg19_notop.weights.h5")
     source.save_weights(path)
-    loaded = losses.load_vgg("vgg19", path)
+    loaded = content.load_vgg("vgg19", path)
     for a, b in zip(source.get_weights(), loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -166,8 +168,8 @@ def test_perceptual_loss_is_the_caffe_input_feature_mse_on_deblurgans_scale(kind
     inp = keras.Input((None, None, 3))
     features = keras.Model(inp, keras.layers.Conv2D(4, 3)(inp))
     seen = []
-    monkeypatch.setattr(losses, "vgg_feature_model", lambda k, layer, w, pre: seen.append((k, pre)) or features)
-    loss = losses.perceptual_loss(kind, "block3_conv3", "random", pre_activation)
+    monkeypatch.setattr(content, "vgg_feature_model", lambda k, layer, w, pre: seen.append((k, pre)) or features)
+    loss = content.perceptual_loss(kind, "block3_conv3", "random", pre_activation)
     a = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=1)
     b = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=2)
     mean_bgr = np.array([103.939, 116.779, 123.68], np.float32)
@@ -186,17 +188,17 @@ def test_deblurgans_feature_scale_is_exact_for_a_bias_free_relu_network():
     net = keras.Model(inp, keras.layers.Conv2D(8, 3, use_bias=False)(x))
     a = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=3)
     b = tf.random.uniform([2, 16, 16, 3], -1, 1, seed=4)
-    s = losses.DEBLURGAN_INPUT_SCALE
+    s = content.DEBLURGAN_INPUT_SCALE
     mse = lambda k: float(tf.reduce_mean(tf.square(net(k * a) - net(k * b))))  # noqa: E731
-    assert mse(s) / mse(1.0) == pytest.approx(losses.DEBLURGAN_FEATURE_MSE, rel=1e-4)
-    assert losses.DEBLURGAN_FEATURE_MSE == pytest.approx(4.895, abs=1e-3)
+    assert mse(s) / mse(1.0) == pytest.approx(content.DEBLURGAN_FEATURE_MSE, rel=1e-4)
+    assert content.DEBLURGAN_FEATURE_MSE == pytest.approx(4.895, abs=1e-3)
 
 
 def test_vgg19_content_loss_uses_conv3_3_before_its_relu(monkeypatch):
-    vgg = losses.load_vgg("vgg19", "random")
-    monkeypatch.setattr(losses, "load_vgg", lambda kind, weights: vgg)
-    pre = losses.vgg_feature_model("vgg19", "block3_conv3", "random", pre_activation=True)
-    post = losses.vgg_feature_model("vgg19", "block3_conv3", "random")
+    vgg = content.load_vgg("vgg19", "random")
+    monkeypatch.setattr(content, "load_vgg", lambda kind, weights: vgg)
+    pre = content.vgg_feature_model("vgg19", "block3_conv3", "random", pre_activation=True)
+    post = content.vgg_feature_model("vgg19", "block3_conv3", "random")
     x = tf.random.uniform([1, 32, 32, 3], -100, 100, seed=7)
     a, b = pre(x).numpy(), post(x).numpy()
     assert a.shape == b.shape == (1, 8, 8, 256) and a.min() < 0

@@ -10,7 +10,7 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from training import lpips as lp  # noqa: E402
+from training.losses import lpips as lp  # noqa: E402
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "samples", "astronaut.png")
@@ -147,7 +147,8 @@ def test_convert_maps_torch_layouts_to_keras_and_back_to_the_same_scores(model, 
         lin[f"lin{i}.model.1.weight"] = w.numpy().reshape(1, -1, 1, 1)
     files = {"vgg16.pth": torch_backbone, "vgg.pth": lin}
     monkeypatch.setattr(lp, "load_torch_state_dict", lambda path: files[os.path.basename(path)])
-    assert lp.main(["convert", "--vgg16", _touch(tmp_path / "vgg16.pth"), "--lin", _touch(tmp_path / "vgg.pth"),
+    from training.commands import lpips as lpips_command
+    assert lpips_command.main(["convert", "--vgg16", _touch(tmp_path / "vgg16.pth"), "--lin", _touch(tmp_path / "vgg.pth"),
                     "--out", str(tmp_path / "w")]) == 0
     again = lp.LPIPS(weights_dir=str(tmp_path / "w"))
     other = np.clip(photo * 0.8, -1, 1)

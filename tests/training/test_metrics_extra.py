@@ -10,7 +10,7 @@ pytest.importorskip("tensorflow")
 sewar_full_ref = pytest.importorskip("sewar.full_ref")
 Image = pytest.importorskip("PIL.Image")
 
-from training import metrics_extra as mx  # noqa: E402
+from training.metrics import extra as mx  # noqa: E402
 
 REAL = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "real-blur")
 # The real_blur fixture (tests/conftest.py) skips where ../shared is absent, and fails in CI.

@@ -61,7 +61,7 @@ def test_a_saved_unet_loads_in_a_fresh_process(tmp_path):
     x = np.random.default_rng(4).uniform(-1, 1, (1, 20, 28, 3)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", gen(x).numpy())
-    code = (f"import numpy as np; from training.inference import Restorer; r = Restorer({str(path)!r});"
+    code = (f"import numpy as np; from training.inference.restorer import Restorer; r = Restorer({str(path)!r});"
             f"x = np.load({str(tmp_path / 'x.npy')!r}); y = r.generator(x).numpy();"
             f"assert np.allclose(y, np.load({str(tmp_path / 'y.npy')!r}), atol=1e-6)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

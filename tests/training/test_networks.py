@@ -5,7 +5,11 @@ import tensorflow as tf
 
 from shardkit import tiny_config
 from training import networks
-from training.config import TrainConfig, preset
+from training.config import TrainConfig
+from training.presets import preset
+from training.networks import resnet
+from training.networks import patchgan
+from training.networks import layers
 
 
 def test_full_deblurgan_generator_and_critic_have_the_published_size():
@@ -32,7 +36,7 @@ def test_deblurgan_weights_start_as_normal_0_02_and_biases_at_zero():
 
 
 def test_instance_norm_has_no_weights_and_normalises_each_image_and_channel():
-    layer = networks.InstanceNorm()
+    layer = layers.InstanceNorm()
     x = tf.random.normal([2, 9, 7, 4], mean=3.0, stddev=2.0, seed=3) * tf.constant([1.0, 5.0, 0.1, 2.0])
     y = layer(x).numpy()
     assert layer.weights == []
@@ -45,7 +49,7 @@ def test_upsampling_is_pytorchs_transposed_convolution():
     import keras
     cfg = tiny_config(gen_norm="none")
     inp = keras.Input((None, None, 1))
-    model = keras.Model(inp, networks._upsample(inp, 1, cfg, "up"))
+    model = keras.Model(inp, resnet._upsample(inp, 1, cfg, "up"))
     w = np.arange(1, 10, dtype=np.float32).reshape(3, 3)
     conv = model.get_layer("up_conv")
     conv.set_weights([w.reshape(3, 3, 1, 1), np.zeros(1, np.float32)])
@@ -67,7 +71,7 @@ def test_residual_convolutions_pad_by_reflection():
     for padding, flat in (("reflect", True), ("zero", False)):
         cfg = tiny_config(gen_norm="none", gen_padding=padding, gen_dropout=0.0)
         inp = keras.Input((None, None, 2))
-        model = keras.Model(inp, networks.resnet_block(inp, 2, cfg, "blk"))
+        model = keras.Model(inp, resnet.resnet_block(inp, 2, cfg, "blk"))
         for layer in model.layers:
             if hasattr(layer, "kernel"):
                 layer.set_weights([np.full(layer.kernel.shape, 0.1, np.float32), np.zeros(layer.bias.shape, np.float32)])
@@ -101,7 +105,7 @@ def test_patchgan_sees_70x70_pixels():
     grad = np.abs(tape.gradient(score, x).numpy()[0]).sum(axis=-1)
     rows, cols = np.nonzero(grad.sum(axis=1))[0], np.nonzero(grad.sum(axis=0))[0]
     assert rows.max() - rows.min() + 1 == 70 and cols.max() - cols.min() + 1 == 70
-    assert networks.receptive_field([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70
+    assert patchgan.receptive_field([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70
 
 
 def test_batch_norm_and_dropout_generators_build():

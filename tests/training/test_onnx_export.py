@@ -9,9 +9,10 @@ import pytest
 pytest.importorskip("onnx")
 
 from shardkit import tiny_config  # noqa: E402
-from training import backends, onnx_export  # noqa: E402
-from training.config import preset  # noqa: E402
-from training.inference import Restorer  # noqa: E402
+from training.inference import backends  # noqa: E402
+from training.inference import onnx_export
+from training.presets import preset  # noqa: E402
+from training.inference.restorer import Restorer  # noqa: E402
 from training.networks import build_generator  # noqa: E402
 
 # float32 kernels that sum in another order (blocked GEMM, Winograd-free direct convolution,

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from blurgen import preview
-from training import metrics, pictures
+from training.metrics import protocol as metrics
+from training.gan import pictures
 
 
 def test_sample_picture_enlarges_small_crops_and_captions_their_psnr():

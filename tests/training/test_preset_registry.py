@@ -4,8 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from training import data, gan, networks
-from training.config import PRESETS, preset
+from training import networks
+from training.data import shards as data
+from training.gan import model as gan
+from training.presets import PRESETS, preset
 
 
 @pytest.fixture(scope="module")

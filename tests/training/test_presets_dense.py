@@ -5,9 +5,9 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from training import nets_dense  # noqa: E402
+from training.networks import dense as nets_dense  # noqa: E402
 from training.config import TrainConfig  # noqa: E402
-from training.nets_li2024 import parameter_counts  # noqa: E402
+from training.networks.li2024 import parameter_counts  # noqa: E402
 
 
 @pytest.mark.parametrize("norm", ["instance", "batch", "none"])

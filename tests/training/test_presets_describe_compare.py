@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 
 from blurgen import preview
-from training import compare, config, describe, networks, score
-from training.nets_li2024 import build_li2024_generator, li2024_critic, li2024_generator, parameter_counts
+from training import config, networks
+from training.commands import compare
+from training.commands import describe
+from training.commands import score
+from training.networks.li2024 import build_li2024_generator, li2024_critic, li2024_generator, parameter_counts
+from training import presets
 
 PIL = pytest.importorskip("PIL.Image")
 
@@ -16,19 +20,19 @@ PIL = pytest.importorskip("PIL.Image")
 def test_preset():
     networks.GENERATORS.setdefault("li2024", li2024_generator)
     networks.CRITICS.setdefault("li2024", li2024_critic)
-    config.register_preset("_test_li2024", {
+    presets.register_preset("_test_li2024", {
         "generator": "li2024", "critic": "li2024", "gen_filters": 4, "gen_blocks": 2, "gen_norm": "batch",
         "gen_dropout": 0.5, "critic_filters": 4, "crop": 32, "adversarial": "bce",
         "extra": (("li2024_dense_units", 8),)}, replace=True)
     yield
-    config.PRESETS.pop("_test_li2024", None)
+    presets.PRESETS.pop("_test_li2024", None)
 
 
 def test_describe_writes_a_table_of_every_conv_layer_and_pictures(tmp_path):
     pytest.importorskip("visualkeras")
     assert describe.main(["--preset", "_test_li2024", "--out", str(tmp_path)]) == 0
     text = (tmp_path / "_test_li2024-networks.md").read_text()
-    cfg = config.preset("_test_li2024")
+    cfg = presets.preset("_test_li2024")
     gen, critic = networks.build_generator(cfg), networks.build_critic(cfg)
     for model in (gen, critic):
         assert f"**{parameter_counts(model)['total']:,}**" in text
@@ -90,7 +94,7 @@ def test_compare_puts_reports_in_one_table_and_one_picture(two_reports, tmp_path
 
 
 def test_compare_plots_the_training_curves_of_the_runs_it_compares(two_reports, tmp_path):
-    from training import curves
+    from training.gan import curves
     d, _, _ = two_reports
     # li.keras sits in the run folder d, as fit leaves its generator beside metrics.csv
     for step, psnr in ((10, 20.0), (20, 21.5), (30, 22.0)):
@@ -119,7 +123,9 @@ def test_compare_refuses_reports_of_different_images(two_reports, tmp_path):
 
 def test_pictures_and_parameter_counts_come_from_one_shared_helper_each():
     from blurgen import preview
-    from training import describe, nets_li2024, networks
+    from training import networks
+    from training.commands import describe
+    from training.networks import li2024 as nets_li2024
     # One parameter counter (networks.parameter_counts), used by describe and the Li preset alike.
     assert not hasattr(describe, "totals") and nets_li2024.parameter_counts is networks.parameter_counts
     # compare scales its panels with blurgen.preview.fit_height (upscaling included).

@@ -5,7 +5,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
 
-from training.diffaugment import diff_augment, diff_augment_from_config, parse_policy  # noqa: E402
+from training.losses.diffaugment import diff_augment, diff_augment_from_config, parse_policy  # noqa: E402
 
 
 def _images(n=4, h=16, w=16, c=3, seed=0):
@@ -113,8 +113,8 @@ def test_policy_parsing_and_config_switch():
 
 def test_densegan_parts_get_generator_gradients_through_augmented_patchgan_scores():
     from training.config import TrainConfig
-    from training.nets_dense import build_dense_generator
-    from training.networks import patchgan_critic
+    from training.networks.dense import build_dense_generator
+    from training.networks.patchgan import patchgan_critic
 
     keras.utils.set_random_seed(0)
     gen = build_dense_generator(width=4, blocks=1, units=2, growth=4)

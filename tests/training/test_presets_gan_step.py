@@ -8,10 +8,13 @@ import numpy as np
 import pytest
 
 from shardkit import tiny_config
-from training import data, gan, losses, networks
-from training.lpips import lpips_loss
-from training.nets_dense import dense_generator
-from training.nets_li2024 import li2024_critic, li2024_generator, parameter_counts
+from training import losses, networks
+from training.data import shards as data
+from training.gan import model as gan
+from training.losses.lpips import lpips_loss
+from training.networks.dense import dense_generator
+from training.networks.li2024 import li2024_critic, li2024_generator, parameter_counts
+from training.losses import content
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -19,7 +22,7 @@ def registered():
     networks.GENERATORS.setdefault("li2024", li2024_generator)
     networks.CRITICS.setdefault("li2024", li2024_critic)
     networks.GENERATORS.setdefault("dense", dense_generator)
-    losses.CONTENT_LOSSES.setdefault("vgg16", lambda cfg: losses.perceptual_loss("vgg16", "block3_conv3", cfg.vgg_weights))
+    losses.CONTENT_LOSSES.setdefault("vgg16", lambda cfg: content.perceptual_loss("vgg16", "block3_conv3", cfg.vgg_weights))
     losses.CONTENT_LOSSES.setdefault("lpips", lpips_loss)
 
 

@@ -5,7 +5,7 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
-from training import nets_li2024 as li  # noqa: E402
+from training.networks import li2024 as li  # noqa: E402
 
 
 def test_paper_settings_match_the_published_parameter_counts_within_2_percent():

@@ -11,8 +11,9 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from blurgen import preview
 from blurgen.images import read_image
 from shardkit import SAMPLE_NAMES, example_bytes, sample_pairs, tiny_config
-from training import metrics, score
-from training.inference import Restorer
+from training.metrics import protocol as metrics
+from training.commands import score
+from training.inference.restorer import Restorer
 from training.networks import build_generator
 
 
@@ -205,7 +206,7 @@ def test_lpips_is_a_score_metric_with_its_weights_flag(test_glob, tmp_path, caps
 def test_ignore_errors_reports_how_many_records_it_skipped(tmp_path, test_glob, capsys):
     import shutil
     from shardkit import sample_pairs
-    from training import data
+    from training.data import shards as data
     (k0, b0, s0), (k1, b1, s1), (k2, b2, s2) = sample_pairs(40, names=("astronaut.png", "chelsea.png", "coffee.png"))
     mixed = str(tmp_path / "a-mixed.tfrecord-00000-of-00001")
     with tf.io.TFRecordWriter(mixed) as w:

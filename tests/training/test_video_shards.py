@@ -1,5 +1,5 @@
 """The trainer reads the video pipeline's shards unchanged: the pipeline runs in its own process
-(TF-free), ``training.data`` reads what it wrote, and the pixels are the rounded frame means."""
+(TF-free), ``training.data.shards`` reads what it wrote, and the pixels are the rounded frame means."""
 import os
 import subprocess
 import sys
@@ -10,7 +10,7 @@ import pytest
 
 from blurgen.images import read_image
 from shardkit import ROOT
-from training import data
+from training.data import shards as data
 
 pytestmark = pytest.mark.slow
 
