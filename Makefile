@@ -9,7 +9,7 @@ OUT ?= demo-out
 
 ENGINES ?= engines
 
-.PHONY: demo test test-onednn-off setup clean bench engines cluster-check bench-memory learn test-readers test-python check-wheel mutants fuzz bench-framing
+.PHONY: docs docs-serve docs-pictures demo test test-onednn-off setup clean bench engines cluster-check bench-memory learn test-readers test-python check-wheel mutants fuzz bench-framing
 
 setup: $(STAMP)
 
@@ -18,6 +18,24 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet -e '.[train,test]'
 	touch $(STAMP)
+
+# The documentation site (mkdocs.yml, docs/): built with --strict, so a broken link, a missing page or
+# a docstring that does not render fails it; the command reference is each command's --help, run
+# while it builds. `make docs-serve` serves it at http://127.0.0.1:$(DOCS_PORT) and rebuilds on change.
+DOCS_STAMP := $(VENV)/.blurgen-docs-installed
+DOCS_PORT ?= 8000
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+docs: $(DOCS_STAMP)
+	$(MKDOCS) build --strict
+	@echo "the site is in site/ (open site/index.html, or: make docs-serve)"
+docs-serve: $(DOCS_STAMP)
+	$(MKDOCS) serve --strict -a 127.0.0.1:$(DOCS_PORT)
+# The pictures of the guides (docs/img/), drawn by blurgen's own commands on the sample photos.
+docs-pictures: $(STAMP)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH bash tools/render_doc_pictures.sh
 
 # TensorFlow and tfrecord cannot live in one process (see ARCHITECTURE.md), so the TF-free tests
 # and the TensorFlow tests run in two pytest processes.
@@ -112,4 +130,4 @@ learn: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/bench_learning.py
 
 clean:
-	rm -rf $(OUT) build dist *.egg-info
+	rm -rf $(OUT) build dist site *.egg-info

@@ -16,7 +16,7 @@ from blurgen.cli import main
 from blurgen.config import CameraConfig, DegradeConfig, IspConfig, KernelConfig, RotationConfig, TrajectoryConfig
 from blurgen.images import write_image
 
-README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+SETTINGS_PAGE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "guides" / "settings.md"
 PARTS = {"kernel.trajectory.": TrajectoryConfig, "kernel.rotation.": RotationConfig, "kernel.": KernelConfig,
          "camera.": CameraConfig, "isp.": IspConfig}
 
@@ -105,12 +105,13 @@ def test_flag_help_states_each_range_from_the_declaration():
     assert "each value 10 to 1,000,000 photons" in " ".join(r.output.split())
 
 
-def test_readme_table_is_the_declared_ranges():
-    text = README.read_text()
-    for key, _, allowed, _ in limits.table(DegradeConfig, ""):
+def test_the_settings_page_tables_every_declared_setting_with_its_default_and_range():
+    text = SETTINGS_PAGE.read_text()
+    for key, default, allowed, _ in limits.table(DegradeConfig, ""):
         row = next((line for line in text.splitlines() if line.startswith(f"| `{key}` |")), None)
-        assert row is not None, f"README has no row for {key}"
-        assert allowed in row, (key, allowed, row)
+        assert row is not None, f"docs/guides/settings.md has no row for {key}"
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        assert (cells[2], cells[3]) == (default, allowed), (key, default, allowed, row)
 
 
 def test_kernels_count_beyond_memory_says_how_much_it_would_take(tmp_path):

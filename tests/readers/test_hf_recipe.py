@@ -1,4 +1,4 @@
-"""The README's Hugging Face recipe, run as written there: Dataset.from_generator over the shards."""
+"""The Hugging Face guide's recipe, run as written there: Dataset.from_generator over the shards."""
 from __future__ import annotations
 
 import re
@@ -11,22 +11,22 @@ datasets = pytest.importorskip("datasets", reason="Hugging Face datasets is not 
                                                   "make test-readers installs it")
 from readerkit import pair_images, write_shards  # noqa: E402
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "read-huggingface.md"
 
 
 def _recipe() -> str:
-    """The README's Hugging Face code block."""
-    text = README.read_text()
-    section = text.split("### Hugging Face datasets", 1)[1]
+    """The guide's code block that builds the dataset from the shards."""
+    text = GUIDE.read_text()
+    section = text.split("## From the shards", 1)[1]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
-def test_the_readme_recipe_builds_a_dataset_of_every_pair(tmp_path, monkeypatch):
+def test_the_guide_recipe_builds_a_dataset_of_every_pair(tmp_path, monkeypatch):
     write_shards(tmp_path / "shards", count=9, shards=3, height=24, width=32)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")  # not ~/.cache
     scope: dict = {}
-    exec(compile(_recipe(), "README.md (Hugging Face recipe)", "exec"), scope)
+    exec(compile(_recipe(), "docs/guides/read-huggingface.md", "exec"), scope)
     ds = scope["ds"]
     assert ds.num_rows == 9 and sorted(ds["key"]) == [f"pair-{i:04d}" for i in range(9)]
     row = ds.with_format("numpy")[4]
