@@ -50,6 +50,7 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
                  ["--mix", "trajectory=1,rotation=1"]),
     "raw": ("default through a RAW sensor: camera colours, Bayer mosaic, noise before demosaicing",
             ["--isp", "raw"]),
+    "rotation-raw": ("rotation shake and the RAW sensor together", ["--mix", "trajectory=1,rotation=1", "--isp", "raw"]),
 }
 BUDGETS = {"full": [], "quick": ["--epochs", "8"]}
 QUICK_LIMIT = 12  # test images per set with --quick
