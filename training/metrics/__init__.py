@@ -11,8 +11,9 @@ To add a metric, drop a module into this folder that calls
 from __future__ import annotations
 
 from training.metrics import extra, lpips, protocol  # noqa: F401  (they register)
+from training.metrics.protocol import psnr, ssim
 from training.metrics.registry import (DEFAULT_METRICS, LOWER_IS_BETTER, METRICS, MetricFn, full_protocol,
                                        metric_overrides, register_metric)
 
 __all__ = ["DEFAULT_METRICS", "LOWER_IS_BETTER", "METRICS", "MetricFn", "full_protocol", "metric_overrides",
-           "register_metric"]
+           "psnr", "register_metric", "ssim"]
