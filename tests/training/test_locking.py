@@ -54,7 +54,7 @@ def wait_for(path: Path, proc: subprocess.Popen, seconds: float = 300) -> None:
 
 def refusal(command: str, out: Path, pid: int, marker: str) -> str:
     return (rf"error: --out {re.escape(str(out))} is in use by blurgen {command} \(pid {pid} on host "
-            rf"{re.escape(socket.gethostname())}, started {STARTED}, command line `python -m training\.cli "
+            rf"{re.escape(socket.gethostname())}, started {STARTED}, command line `python -m training\.commands "
             rf"{command} [^`]*{re.escape(marker)}[^`]*`\); wait for that run to finish \(or stop it\), or choose "
             r"another --out")
 
@@ -100,7 +100,7 @@ def test_a_killed_fits_lock_is_taken_over_and_the_run_resumed(train_glob, tmp_pa
     assert fit.main(flags) == 0  # the next run, here in the test's process
     err = capsys.readouterr().err
     assert re.search(rf"warning: --out {re.escape(str(out))} was locked by blurgen fit \(pid {first.pid} on host "
-                     rf"{re.escape(socket.gethostname())}, started {STARTED}, command line `python -m training\.cli "
+                     rf"{re.escape(socket.gethostname())}, started {STARTED}, command line `python -m training\.commands "
                      r"fit [^`]*`\), which ended without releasing it; taking over\n", err), err
     assert "resuming from" in err
     assert json.loads((out / fit.SUMMARY_FILE).read_text())["step"] == 12
