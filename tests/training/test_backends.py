@@ -103,3 +103,14 @@ def test_deblur_refuses_a_missing_backend_before_writing(machine, tmp_path, caps
     err = capsys.readouterr().err
     assert err.startswith("error: --backend openvino needs") and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_onednn_cap_below_bfloat16_keeps_openvino_in_float32(machine, monkeypatch):
+    """OpenVINO's CPU plugin honours ONEDNN_MAX_CPU_ISA; under a cap below AVX512_CORE_BF16 it
+    cannot build bfloat16 kernels (a deconvolution fails), so auto takes float32 there."""
+    machine(AVX512_BF16, onednn=True, installed=("tensorflow", "openvino"))
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert inference.resolve("auto", "auto") == ("float32", "openvino")
+    assert inference.resolve("auto", "openvino") == ("float32", "openvino")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
+    assert inference.resolve("auto", "auto") == ("bfloat16", "openvino")

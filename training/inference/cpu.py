@@ -97,6 +97,15 @@ def tensorflow_onednn() -> bool:
         return True
 
 
+def openvino_bfloat16(info: CpuInfo | None = None) -> bool:
+    """Whether OpenVINO's CPU plugin has bfloat16 kernels here: a CPU with bfloat16 instructions,
+    and no ``ONEDNN_MAX_CPU_ISA`` cap below AVX512_CORE_BF16 (the plugin's own oneDNN honours the
+    cap, and under it a bfloat16 deconvolution cannot be built)."""
+    info = info or read_cpuinfo()
+    cap = onednn_isa_cap()
+    return info.bfloat16 and (cap is None or cap >= ONEDNN_ISAS.index("AVX512_CORE_BF16"))
+
+
 def tensorflow_bfloat16(info: CpuInfo | None = None) -> str:
     """How TensorFlow computes bfloat16 here: ``"hardware"`` (oneDNN on a CPU with bfloat16
     instructions: the fast case), ``"emulated"`` (oneDNN on AVX-512 without them, or TensorFlow's

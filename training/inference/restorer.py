@@ -42,7 +42,7 @@ import tensorflow as tf
 import training.networks  # noqa: F401
 from training.inference.backends import (BackendError, choose_backend, onnxruntime_engine, openvino_engine,
                                          tensorflow_engine)
-from training.inference.cpu import read_cpuinfo, tensorflow_bfloat16, tensorflow_onednn
+from training.inference.cpu import openvino_bfloat16, read_cpuinfo, tensorflow_bfloat16, tensorflow_onednn
 
 GENERATOR_FILE = "generator.keras"
 _WEIGHTS_MEMBER = "model.weights.h5"  # inside a .keras file
@@ -98,7 +98,8 @@ def resolve(precision: str, backend: str) -> tuple[str, str]:
             chosen = choose_backend(backend, "bfloat16")
         except BackendError:  # a backend that runs float32 only, asked for by name
             chosen = None
-        if chosen is not None and (chosen != "tensorflow" or tensorflow_bfloat16() == "hardware"):
+        runs = {"tensorflow": lambda: tensorflow_bfloat16() == "hardware", "openvino": openvino_bfloat16}
+        if chosen is not None and runs.get(chosen, lambda: True)():
             return "bfloat16", chosen
     return "float32", choose_backend(backend, "float32")
 
