@@ -16,7 +16,7 @@ setup: $(STAMP)
 $(STAMP): setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet -e '.[train,test]'
+	$(PY) -m pip install --quiet -e '.[train,test,fast]' 'onnxruntime>=1.16'
 	touch $(STAMP)
 
 # The documentation site (mkdocs.yml, docs/): built with --strict, so a broken link, a missing page or
