@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from blurgen.charts import nice_ticks, tick_label
+
 METRICS_CSV = "metrics.csv"
 CURVES_PNG = "curves.png"
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -55,26 +57,6 @@ def write_atomic(path: str, data: bytes) -> None:
     tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if not high > low:
-        high = low + 1.0
-    raw = (high - low) / count
-    mag = 10 ** math.floor(math.log10(raw))
-    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=10 * mag)
-    first = math.ceil(low / step) * step
-    return [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
-
-
-def _label(value: float) -> str:
-    if value == 0:
-        return "0"
-    if abs(value) < 1e7 and abs(value) >= 1 and float(value).is_integer():
-        return f"{int(value):,}"  # steps: 1,000 rather than 1e+03
-    if abs(value) >= 1e4 or abs(value) < 1e-2:
-        return f"{value:.1e}"
-    return f"{value:.3g}"
-
-
 def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], title: str,
                xlabel: str = "step", ylabel: str = "", size: tuple[int, int] = (640, 360)) -> np.ndarray:
     """One panel: ``(name, xs, ys)`` lines with title, axes, ticks and a legend; RGB uint8 ``size`` (w, h).
@@ -99,14 +81,14 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], t
                 int(round(h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom))))
 
     cv2.rectangle(img, (left, top), (w - right, h - bottom), (120, 120, 120), 1)
-    for t in _nice_ticks(y0, y1):
+    for t in nice_ticks(y0, y1):
         _, yy = px(x0, t)
         cv2.line(img, (left, yy), (w - right, yy), (230, 230, 230), 1)
-        cv2.putText(img, _label(t), (4, yy + 4), _FONT, 0.4, (60, 60, 60), 1, cv2.LINE_AA)
-    for t in _nice_ticks(x0, x1):
+        cv2.putText(img, tick_label(t), (4, yy + 4), _FONT, 0.4, (60, 60, 60), 1, cv2.LINE_AA)
+    for t in nice_ticks(x0, x1):
         xx, _ = px(t, y0)
         cv2.line(img, (xx, h - bottom), (xx, h - bottom + 4), (120, 120, 120), 1)
-        text = _label(t)
+        text = tick_label(t)
         cv2.putText(img, text, (xx - 4 * len(text), h - bottom + 18), _FONT, 0.4, (60, 60, 60), 1, cv2.LINE_AA)
     cv2.putText(img, title, (left, 22), _FONT, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(img, xlabel, (w // 2 - 4 * len(xlabel), h - 8), _FONT, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
