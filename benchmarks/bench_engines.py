@@ -26,11 +26,9 @@ from __future__ import annotations
 import argparse
 import atexit
 import json
-import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time

@@ -24,45 +24,29 @@ Steps (each skipped when its output is already in ``--work``; ``--fresh`` starts
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import os
 import pathlib
 import shlex
 import shutil
-import subprocess
 import sys
 import time
 
 import realsets  # sets up sys.path
 
 
-
-_CURVE = """
-import sys
-import cv2
-from training.gan import curves
-run_dir, out, title = sys.argv[1:4]
-rows = curves.read_rows(run_dir + "/" + curves.METRICS_CSV)
-series = [(label, [r["step"] for r in rows if key in r], [r[key] for r in rows if key in r])
-          for key, label in (("val_psnr", "restored"), ("val_identity_psnr", "blurred input"))]
-cv2.imwrite(out, cv2.cvtColor(curves.line_chart(series, title, ylabel="dB", size=(900, 480)), cv2.COLOR_RGB2BGR))
-"""
-
-
 def curve(run_dir: pathlib.Path, out: pathlib.Path, title: str) -> list[dict]:
     """The learning curve from the run's metrics.csv (validation PSNR and the blurry input's),
-    drawn by the trainer's chart code in a process of its own: this one has read shards with
-    the tfrecord package, which cannot share a process with TensorFlow. Returns the rows."""
-    subprocess.run([sys.executable, "-c", _CURVE, str(run_dir), str(out), title], check=True,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(realsets.ROOT)})
-    with open(run_dir / "metrics.csv", newline="") as f:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
+    drawn to ``out``; returns the rows."""
+    rows = realsets.metrics_rows(run_dir)
+    series = [(label, [r["step"] for r in rows if key in r], [r[key] for r in rows if key in r])
+              for key, label in (("val_psnr", "restored"), ("val_identity_psnr", "blurred input"))]
+    realsets.line_chart(series, title, out)
+    return rows
 
 
 def table(sets: dict[str, dict]) -> str:
     lines = ["| set | images | blurry PSNR / SSIM | restored PSNR / SSIM | gain (dB) | images that gain "
-             f"| aligned gain (dB), images | own brightness shift (mean, largest) |", "|---|---|---|---|---|---|---|---|"]
+             "| aligned gain (dB), images | own brightness shift (mean, largest) |", "|---|---|---|---|---|---|---|---|"]
     for name, v in sets.items():
         aligned = (f"{v['aligned_psnr_gain']:+.2f}, {v['aligned_gaining']} of {v['count']}"
                    if "aligned_psnr_gain" in v else "")

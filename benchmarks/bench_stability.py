@@ -23,8 +23,6 @@ import sys
 
 import realsets  # sets up sys.path
 
-import cv2  # noqa: E402
-
 SHARES = {"A": "1/2", "B": "2/2"}
 
 
@@ -57,8 +55,7 @@ def train(work: pathlib.Path, preset: str, share: str, seed: int, onednn: str, l
             code = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=realsets.ROOT).returncode
         if code not in (0, 1):  # 1: fit stopped a collapsing run, which is a result here
             raise SystemExit(f"fit failed ({code}); see {log}")
-    from training.gan import curves
-    rows = curves.read_rows(str(out / curves.METRICS_CSV))
+    rows = realsets.metrics_rows(out)
     summary = json.loads((out / "fit-summary.json").read_text())
     gains = [(int(r["step"]), r["val_psnr"] - r["val_identity_psnr"]) for r in rows if "val_psnr" in r]
     best = max(gains, key=lambda g: g[1])
@@ -88,13 +85,10 @@ def main(argv=None) -> int:
     for r in results:
         print(f"| {r['share']} | {r['seed']} | {r['onednn']} | {'stopped' if r['stopped'] else 'finished'} | {r['steps']} "
               f"| {r['best_gain']:+.2f} dB ({r['best_step']}) | {r['last_gain']:+.2f} dB |")
-    from training.gan import curves
     series = [(f"{r['share']}, seed {r['seed']}, oneDNN {r['onednn']}", [s for s, _ in r["curve"]],
                [g for _, g in r["curve"]]) for r in results]
-    picture = curves.line_chart(series, f"{args.preset}: PSNR gain of the validation crops over the blurred crops",
-                                ylabel="dB", size=(900, 480))
-    out = work / f"stability-{args.preset}.png"
-    cv2.imwrite(str(out), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    out = realsets.line_chart(series, f"{args.preset}: PSNR gain of the validation crops over the blurred crops",
+                              work / f"stability-{args.preset}.png")
     print(f"\ncurves: {out}")
     return 0
 

@@ -17,6 +17,7 @@ process); :func:`summary` turns a report into the figures the benchmarks print.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -42,6 +43,37 @@ SETS = {"synthetic": "held-out photos, blurgen's default blur",
         "koehler": "Koehler et al. 2012 (real shake photos)",
         "lai": "held-out photos x Lai et al.'s kernels (21-65 px)"}
 METRICS = "psnr,ssim,brightness"
+
+
+# Draws a line chart with the trainer's chart code in a process of its own: a benchmark process
+# that has read shards with the tfrecord package cannot import TensorFlow (both register the
+# same protobuf messages). The series come in as JSON on stdin.
+_LINE_CHART = """
+import json, sys
+import cv2
+from training.gan.curves import line_chart
+spec = json.load(sys.stdin)
+image = line_chart([tuple(s) for s in spec["series"]], spec["title"], ylabel=spec["ylabel"], size=(900, 480))
+cv2.imwrite(spec["out"], cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+"""
+
+
+def metrics_rows(run_dir: pathlib.Path) -> list[dict[str, float]]:
+    """The rows of a run's ``metrics.csv`` as floats (empty cells left out); [] without the file."""
+    path = run_dir / "metrics.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
+
+
+def line_chart(series: list[tuple[str, list[float], list[float]]], title: str, out: pathlib.Path,
+               ylabel: str = "dB") -> pathlib.Path:
+    """``series`` of ``(label, x, y)`` drawn to the PNG ``out`` (in a subprocess: see above)."""
+    spec = {"series": series, "title": title, "ylabel": ylabel, "out": str(out)}
+    subprocess.run([sys.executable, "-c", _LINE_CHART], input=json.dumps(spec), text=True, check=True,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)})
+    return out
 
 
 def run(cmd: list[str], log: pathlib.Path, env: dict[str, str] | None = None) -> None:
