@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from blurgen.charts import nice_ticks, tick_label
+from blurgen.charts import ascii_text, nice_ticks, text_width, tick_label
 
 METRICS_CSV = "metrics.csv"
 CURVES_PNG = "curves.png"
@@ -94,6 +94,7 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], t
     cv2.putText(img, xlabel, (w // 2 - 4 * len(xlabel), h - 8), _FONT, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
     if ylabel:
         cv2.putText(img, ylabel, (4, top - 8), _FONT, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    lines = []
     for i, (name, p) in enumerate(pts):
         colour = PALETTE[i % len(PALETTE)]
         poly = np.array([px(x, y) for x, y in p], np.int32)
@@ -101,10 +102,36 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], t
             cv2.polylines(img, [poly], False, colour, 2, cv2.LINE_AA)
         for q in poly[-1:] if len(poly) else []:
             cv2.circle(img, tuple(int(v) for v in q), 3, colour, -1, cv2.LINE_AA)
-        ly = top + 16 + 16 * i
-        cv2.line(img, (w - right - 150, ly - 4), (w - right - 130, ly - 4), colour, 2, cv2.LINE_AA)
-        cv2.putText(img, name[:20], (w - right - 125, ly), _FONT, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+        lines.append((name, colour, poly))
+    _legend(img, lines, (left, top, w - right, h - bottom))
     return img
+
+
+def _legend(img: np.ndarray, lines: list[tuple[str, tuple, np.ndarray]], frame: tuple[int, int, int, int]) -> None:
+    """The legend on a white box in the corner of the plot ``frame`` (x0, y0, x1, y1 px) that the
+    lines cross least, each name whole."""
+    if not lines:
+        return
+    x0, y0, x1, y1 = frame
+    bw = 34 + max(text_width(name) for name, _, _ in lines)
+    bh = 8 + 16 * len(lines)
+    corners = [(x1 - bw - 6, y0 + 6), (x0 + 6, y0 + 6), (x1 - bw - 6, y1 - bh - 6), (x0 + 6, y1 - bh - 6)]
+    # Points along every line, one per pixel of its path, to count how much each corner hides.
+    trace = [np.linspace(a, b, max(2, int(np.abs(b - a).max()) + 1)) for _, _, poly in lines
+             for a, b in zip(poly[:-1], poly[1:])]
+    pts = np.concatenate(trace) if trace else np.zeros((0, 2))
+
+    def hidden(corner: tuple[int, int]) -> int:
+        cx, cy = corner
+        return int(((pts[:, 0] >= cx) & (pts[:, 0] <= cx + bw) & (pts[:, 1] >= cy) & (pts[:, 1] <= cy + bh)).sum())
+
+    cx, cy = min(corners, key=hidden)  # ties keep the first: top right
+    cv2.rectangle(img, (cx, cy), (cx + bw, cy + bh), (255, 255, 255), -1)
+    cv2.rectangle(img, (cx, cy), (cx + bw, cy + bh), (200, 200, 200), 1)
+    for i, (name, colour, _) in enumerate(lines):
+        ly = cy + 16 + 16 * i
+        cv2.line(img, (cx + 6, ly - 4), (cx + 26, ly - 4), colour, 2, cv2.LINE_AA)
+        cv2.putText(img, ascii_text(name), (cx + 30, ly), _FONT, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
 
 
 def grid(panels: Sequence[np.ndarray], columns: int = 2) -> np.ndarray:
