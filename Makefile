@@ -107,7 +107,7 @@ bench: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/bench_training.py
 
 # Beam's Flink and Spark runners (2.62.0) with their job service, Flink 1.19 and Spark 3.5, fetched
-# with Maven from the pinned poms in pipelines/maven/ into $(ENGINES)/ (git-ignored; hundreds of MB);
+# with Maven from the pinned poms in pipelines/runners/maven/ into $(ENGINES)/ (git-ignored; hundreds of MB);
 # a second run asks Maven for nothing. `blurgen synth ... --runner FlinkRunner|SparkRunner` finds them.
 engines: $(STAMP)
 	$(PY) -m pipelines.engines fetch --dest $(ENGINES)

@@ -23,7 +23,7 @@ wheel="$(ls "$work"/dist/blurgen-*.whl)"
 unzip -l "$wheel" > "$work/listing"
 grep -q "blurgen/py.typed" "$work/listing" || fail "the wheel lacks blurgen/py.typed"
 grep -q "licenses/LICENSE\|/LICENSE$" "$work/listing" || fail "the wheel lacks the LICENSE"
-grep -q "pipelines/maven/flink.xml" "$work/listing" || fail "the wheel lacks the engines' poms (pipelines/maven/)"
+grep -q "pipelines/runners/maven/flink.xml" "$work/listing" || fail "the wheel lacks the engines' poms (pipelines/runners/maven/)"
 
 say "installing $(basename "$wheel") alone in a fresh environment"
 "$PYTHON" -m venv "$work/venv"

@@ -33,8 +33,9 @@ import numpy as np  # noqa: E402
 
 from blurgen import degrade_with_params, schema  # noqa: E402
 from blurgen.images import decode_image, encode_png, read_image  # noqa: E402
-from pipelines import export, inspection, metadata, records  # noqa: E402
-from pipelines.examples import Pair, decode_example, encode_example  # noqa: E402
+from pipelines import export, inspection  # noqa: E402
+from pipelines.shards import metadata, records
+from pipelines.shards.examples import Pair, decode_example, encode_example  # noqa: E402
 
 from _timing import median_seconds, paired_ratio  # noqa: E402
 

@@ -40,8 +40,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from blurgen import images  # noqa: E402
-from pipelines import engines, inputs  # noqa: E402
-from pipelines.localcluster import FlinkCluster, Processes, SparkCluster  # noqa: E402
+from pipelines.runners import engines  # noqa: E402
+from pipelines.runners.localcluster import FlinkCluster, Processes, SparkCluster  # noqa: E402
+from pipelines.sources import inputs
 
 _TIMING = re.compile(r"(seconds|elapsed|duration|_time|_at)$")
 _RUNS: list[Processes] = []  # what atexit and the signal handlers stop

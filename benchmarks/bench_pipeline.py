@@ -124,7 +124,7 @@ def memory(sizes: list[int], variants: int, shards: int) -> None:
 
 def listing(count: int) -> None:
     """Seconds the launcher takes to list ``count`` local files under one ``--src`` folder."""
-    from pipelines import inputs
+    from pipelines.sources import inputs
 
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(count):
@@ -159,7 +159,7 @@ def _job_service() -> tuple[subprocess.Popen, int]:
 
 def runners(count: int) -> None:
     """Wall time of one dataset per runner, and whether its shards equal the DirectRunner's."""
-    from pipelines import engines
+    from pipelines.runners import engines
 
     service, port = _job_service()
     configs = [("DirectRunner, in memory", ["--runner=DirectRunner"]),

@@ -20,7 +20,7 @@ encodes it with ``cv2.VideoWriter`` as MPEG-4 (``mp4v``), then measures on it, i
   at most 3), on 10 fps MPEG-4 clips of ``--cost-size`` (default 768x576, like OpenCV's
   ``vtest.avi``): people-sized patches walking at 2 to 7 px per frame over a still photo, and the
   same over a camera panning 4 px per frame (everything moves). Both runs are one worker's work
-  (:func:`pipelines.windows.range_units`: decode, flow, samples, camera, PNG), the default camera;
+  (:func:`pipelines.footage.windows.range_units`: decode, flow, samples, camera, PNG), the default camera;
   plain is ``--interpolate 0 --max-motion off --max-mismatch off`` (the mean of the frames the
   exposure covers, no flow), interpolated is the default ``--interpolate auto``;
 * the accuracy of ``--exposure`` with ``--interpolate auto`` on clips whose answer is known:
@@ -110,9 +110,9 @@ def pipeline(path: str, out: str, length: int, camera: list[str]) -> float:
 def child_memory(mode: str, path: str, out: str, length: int) -> None:
     """Run one memory measurement in this (fresh) process and print its peak RSS as JSON."""
     if mode == "worker":
-        from pipelines.clips import VIDEO, Clip, plan_ranges
-        from pipelines.frames import video_frame_count
-        from pipelines.windows import VideoSettings, range_units
+        from pipelines.footage.clips import VIDEO, Clip, plan_ranges
+        from pipelines.footage.frames import video_frame_count
+        from pipelines.footage.windows import VideoSettings, range_units
 
         count, fps = video_frame_count(path)
         (item,) = plan_ranges(Clip("c", path, VIDEO), count, fps, length, length, 10**9)  # one range: the whole clip
@@ -169,9 +169,9 @@ def walkers_clip(path: str, count: int, width: int, height: int, pan: float) -> 
 
 def worker_seconds(path: str, flags: dict) -> tuple[float, int, int, float]:
     """One worker's time for every window of a clip: seconds, windows, pairs written, mean samples."""
-    from pipelines.clips import VIDEO, Clip, plan_ranges
-    from pipelines.frames import video_frame_count
-    from pipelines.windows import VideoSettings, range_units
+    from pipelines.footage.clips import VIDEO, Clip, plan_ranges
+    from pipelines.footage.frames import video_frame_count
+    from pipelines.footage.windows import VideoSettings, range_units
 
     s = VideoSettings(**flags)
     count, fps = video_frame_count(path)
@@ -185,8 +185,8 @@ def worker_seconds(path: str, flags: dict) -> tuple[float, int, int, float]:
 
 
 def interpolation_cost(tmp: str, size: tuple[int, int], count: int, repeat: int) -> None:
-    from pipelines.exposure import Exposure
-    from pipelines.ghosting import GhostSettings
+    from pipelines.footage.exposure import Exposure
+    from pipelines.footage.ghosting import GhostSettings
 
     plain = GhostSettings(interpolate=0, max_motion=None, max_mismatch=None)
     windows = {"--frames 7": {"frames": 7}, "--exposure 1/10": {"frames": None, "exposure": Exposure.parse("1/10")},
@@ -236,9 +236,9 @@ def interpolation(size: tuple[int, int], rate: int = 8) -> None:
     from fractions import Fraction
 
     from blurgen.config import CameraConfig
-    from pipelines import motion
-    from pipelines.average import Averager
-    from pipelines.ghosting import GhostSettings, Ghosting, choose
+    from pipelines.footage import motion
+    from pipelines.footage.average import Averager
+    from pipelines.footage.ghosting import GhostSettings, Ghosting, choose
 
     av = Averager(CameraConfig(linear="none", noise="none"))
     print(f"--exposure on a known clip ({size[0]}x{size[1]}, rendered at {rate}x the rate and decimated, camera off; "

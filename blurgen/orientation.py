@@ -5,7 +5,7 @@ should turn them. Two images that must stay pixel-aligned (a blurred/sharp pair)
 turned by one rule: a tag on one side only would rotate one image against the other. So the
 pairs pipeline decodes both sides as stored, reads both tags with :func:`read_orientation`, and
 turns both with :func:`apply_orientation` only when the tags agree (see
-``pipelines.realpairs``).
+``pipelines.items.realpairs``).
 
 The tag is read from the places the common formats keep it: a JPEG's APP1 ``Exif`` segment,
 a PNG's ``eXIf`` chunk, a WebP's ``EXIF`` chunk and a TIFF's first IFD. Where there is no

@@ -1,12 +1,20 @@
-"""Apache Beam pipelines that turn photos and real blurred/sharp pairs into TFRecord shards.
+"""Apache Beam pipelines that turn photos, real blurred/sharp pairs and video into TFRecord shards.
+
+The commands, at the top of the package (``python -m pipelines.X`` and ``blurgen X``):
 
 * :mod:`pipelines.synth` -- sharp photos in, synthetic blurred/sharp pairs out (``blurgen synth``).
 * :mod:`pipelines.pairs` -- real pairs (GoPro, two folders, RealBlur lists, side-by-side A|B).
 * :mod:`pipelines.video` -- sharp video (files or frame folders) in, frame-averaged pairs out (``blurgen video``).
-* :mod:`pipelines.inspection` -- check a written dataset and draw a contact sheet (``blurgen inspect``).
-* :mod:`pipelines.engines` -- Beam's Flink and Spark runners and the engines, fetched with Maven (``make engines``);
-  :mod:`pipelines.worker` starts PROCESS SDK workers (``blurgen-worker``); :mod:`pipelines.localcluster`
-  runs local Flink and Spark clusters of separate processes (``make cluster-check``).
+* :mod:`pipelines.inspection` -- check a written dataset, draw a contact sheet, write its card (``blurgen inspect``).
+* :mod:`pipelines.export` -- a dataset's pairs as Parquet files for the Hugging Face Hub (``blurgen export``).
+* :mod:`pipelines.engines` -- fetch Beam's Flink and Spark runners and the engines with Maven (``make engines``).
+
+:mod:`pipelines.reader` reads shards without TensorFlow. The rooms below the commands, each
+importing only the rooms below it (ARCHITECTURE.md): :mod:`pipelines.sources` (input listing,
+layouts, splits, rejects), :mod:`pipelines.shards` (the shard sink and commit),
+:mod:`pipelines.items` (the per-item work), :mod:`pipelines.footage` (video),
+:mod:`pipelines.cards` (the dataset card and the Hub's files) and :mod:`pipelines.runners`
+(launching a run; Flink and Spark engines, ``blurgen-worker``, local clusters).
 
 This package never imports TensorFlow: Examples are built with the ``tfrecord`` package's protos
 (see ARCHITECTURE.md, "the process boundary").

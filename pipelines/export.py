@@ -3,7 +3,7 @@
 ``OUT/data/{split}-00000-of-0000N.parquet`` (the layout ``datasets`` recognises: both
 ``load_dataset("parquet", data_dir=OUT)`` and ``load_dataset(OUT)``, which reads the card's
 ``configs``, give one split per name), with the dataset card beside them: ``OUT/README.md`` and
-``OUT/card/``. Columns: :mod:`pipelines.hubcolumns` (``key``, ``blurred`` and ``sharp`` as images
+``OUT/card/``. Columns: :mod:`pipelines.cards.hubcolumns` (``key``, ``blurred`` and ``sharp`` as images
 holding the shards' own bytes, then every other field). Each split's files hold about
 ``--file-mb`` MB each (500, as the Hub's own uploads), its records in shard order.
 
@@ -27,9 +27,10 @@ import sys
 from typing import Iterator
 
 from blurgen import lock
-from pipelines import cardfiles, cardmeta, hubcolumns, inspection, metadata
-from pipelines.examples import decode_example
-from pipelines.parquet import MissingExtra, PartWriter, require_pyarrow
+from pipelines.cards import cardfiles, cardmeta, hubcolumns
+from pipelines.cards.parquet import MissingExtra, PartWriter, require_pyarrow
+from pipelines.shards import metadata, records
+from pipelines.shards.examples import decode_example
 
 FORMATS = ("parquet",)
 FILE_MB = 500
@@ -101,11 +102,11 @@ def part_plan(records: int, num_bytes: int, file_bytes: float) -> list[int]:
 
 def split_records(dataset: str, info: dict, split: str) -> Iterator[dict]:
     """The decoded records of one split, shard by shard, each shard's count checked."""
-    for name, path, expected in inspection.shard_paths(dataset, info):
+    for name, path, expected in metadata.shard_paths(dataset, info):
         if name != split:
             continue
         found = 0
-        for data in inspection.iter_examples(path):
+        for data in records.iter_examples(path):
             found += 1
             yield decode_example(data)
         if found != expected:
@@ -148,7 +149,7 @@ def card_is_current(dataset: str) -> bool:
 
 
 def _copy_card(dataset: str, staging: str) -> None:
-    from pipelines import inputs
+    from pipelines.sources import inputs
 
     names = [p.replace("\\", "/").rsplit("/", 1)[-1] for p in cardfiles.card_files(dataset)]
     files = [cardfiles.README] + [f"{cardfiles.CARD_DIR}/{n}" for n in names if not n.startswith(".")]
@@ -161,7 +162,7 @@ def _copy_card(dataset: str, staging: str) -> None:
 
 def _write_card(staging: str, builder, info: dict) -> None:
     splits = {}
-    for split, path, expected in inspection.shard_paths(builder.out, info):
+    for split, path, expected in metadata.shard_paths(builder.out, info):
         records, paths = splits.get(split, (0, []))
         splits[split] = (records + expected, paths + [path])
     text, files = builder.render(info["name"], splits)
@@ -176,7 +177,7 @@ def _write_card(staging: str, builder, info: dict) -> None:
 def write_export(dataset: str, out: str, info: dict, rows_per_group: int, file_bytes: float,
                  builder) -> dict[str, list[tuple[str, int]]]:
     """Write the export into a staging folder beside ``out`` and move it into place: the one
-    function that writes OUT. ``builder`` (a :class:`~pipelines.datacard.CardBuilder`) makes the
+    function that writes OUT. ``builder`` (a :class:`~pipelines.cards.datacard.CardBuilder`) makes the
     card from the records read; None copies ``DIR``'s card. The caller holds the staging
     folder's lock (:func:`main`), so the tree is built in a folder inside it."""
     staging = os.path.join(staging_of(out), "export")
@@ -217,7 +218,7 @@ def _prepare(args: argparse.Namespace):
             raise ValueError(f"{args.dataset}/{cardfiles.README} is copied as it is and states the licence; "
                              f"edit it there (or blurgen inspect {args.dataset} --card --license ID) and leave out --license")
         return info, None
-    from pipelines.datacard import CardBuilder
+    from pipelines.cards.datacard import CardBuilder
 
     return info, CardBuilder(args.dataset, cardmeta.check_license(args.license or cardmeta.DEFAULT_LICENSE))
 

@@ -7,7 +7,7 @@ the schema with a unique key, and the records per shard and per split must equal
 The folder must hold one dataset (no shards of another name, metadata of one run) and no commit
 that a killed run left half done.
 With ``--deep`` every image is also decoded and its size checked; ``--sheet`` draws a contact sheet;
-``--card`` writes a dataset card (``README.md`` and ``card/``, :mod:`pipelines.datacard`) from the
+``--card`` writes a dataset card (``README.md`` and ``card/``, :mod:`pipelines.cards.datacard`) from the
 same read of the records.
 """
 from __future__ import annotations
@@ -23,11 +23,11 @@ from apache_beam.io.filesystems import FileSystems
 
 from blurgen import lock, schema
 from blurgen.images import decode_image
-from pipelines import commit, metadata, records
-from pipelines.outputlock import BeamStore
-from pipelines.examples import decode_example
-from pipelines.metadata import shard_paths
-from pipelines.records import iter_examples
+from pipelines.shards import commit, metadata, records
+from pipelines.shards.examples import decode_example
+from pipelines.shards.metadata import shard_paths
+from pipelines.shards.outputlock import BeamStore
+from pipelines.shards.records import iter_examples
 
 
 @dataclass
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.sheet:
-            from pipelines import sheet  # cv2 drawing is only needed here
+            from pipelines.cards import sheet  # cv2 drawing is only needed here
 
             sheet.check_sheet_path(args.out, args.sheet)  # before the work, not after it
         note = writer_note(args.out)
@@ -235,7 +235,7 @@ def _card_builder(args: argparse.Namespace) -> Any:
         if args.license is not None or args.overwrite:
             raise ValueError("--license and --overwrite apply to the card: add --card")
         return None
-    from pipelines import cardfiles, cardmeta, datacard
+    from pipelines.cards import cardfiles, cardmeta, datacard
 
     license = cardmeta.check_license(args.license or cardmeta.DEFAULT_LICENSE)
     cardfiles.check_target(args.out, args.overwrite)
@@ -244,7 +244,7 @@ def _card_builder(args: argparse.Namespace) -> Any:
 
 def _finish_card(out: str, builder: Any, report: Report) -> None:
     """Write the card of a sound dataset; say why not otherwise, and note a card left from another run."""
-    from pipelines import cardfiles
+    from pipelines.cards import cardfiles
 
     if builder is None:
         text = cardfiles.read_readme(out) if report.name else None

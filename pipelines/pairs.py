@@ -16,9 +16,11 @@ import sys
 from typing import Any
 
 
-from pipelines import guard, launch, layouts
-from pipelines.layouts import PairInput
-from pipelines.realpairs import PairSettings, estimate, make_pairs
+from pipelines.items.realpairs import PairSettings, estimate, make_pairs
+from pipelines.runners import launch
+from pipelines.shards import guard
+from pipelines.sources import layouts
+from pipelines.sources.layouts import PairInput
 
 
 def build_parser() -> argparse.ArgumentParser:

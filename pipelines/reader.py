@@ -4,7 +4,7 @@ Everything a reader outside tf.data needs, in plain Python and numpy, so that it
 without torch: list shard files from globs (local, or any filesystem Beam reads, such as
 ``gs://``), give each reader process its share of the files, read every record with both
 CRC32C checksums verified and every length checked against the file before its data is read (a
-corrupt record is a :class:`~pipelines.records.CorruptRecordError` naming its shard, record and
+corrupt record is a :class:`~pipelines.shards.records.CorruptRecordError` naming its shard, record and
 byte offset), decode the pair, and cut the same random crop and flip from both
 images. :mod:`blurgen.torchdata` wraps this in a ``torch.utils.data.IterableDataset``;
 :func:`iter_examples` is the generator the Hugging Face recipe in the README hands to
@@ -23,8 +23,8 @@ import numpy as np
 
 from blurgen import schema
 from blurgen.images import decode_image
-from pipelines import records
-from pipelines.examples import decode_example
+from pipelines.shards import records
+from pipelines.shards.examples import decode_example
 
 DEFAULT_SHUFFLE_BUFFER = 256
 
@@ -205,7 +205,7 @@ def iter_examples(files: Sequence[str], crop: int | None = None, seed: int = 0,
     uint8), ``kernel`` (a list of rows, empty for a real pair), ``source`` and ``params`` (JSON
     text). Hugging Face splits ``files`` among its processes (``num_proc``) when they are passed
     in ``gen_kwargs``, as list arguments are."""
-    from pipelines.examples import params_json
+    from pipelines.shards.examples import params_json
     for pair in iter_pairs(list(files), crop=crop, seed=seed, max_record=max_record):
         kernel = pair["kernel"]
         yield {"key": pair["key"], "blurred": pair["blurred"], "sharp": pair["sharp"],

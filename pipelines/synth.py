@@ -25,9 +25,11 @@ from typing import Any
 
 from blurgen import options
 from blurgen.config import DegradeConfig
-from pipelines import guard, inputs, launch
-from pipelines.inputs import InputFile
-from pipelines.synthesize import SynthSettings, estimate, synthesize
+from pipelines.items.synthesize import SynthSettings, estimate, synthesize
+from pipelines.runners import launch
+from pipelines.shards import guard
+from pipelines.sources import inputs
+from pipelines.sources.inputs import InputFile
 
 
 def build_parser() -> argparse.ArgumentParser:

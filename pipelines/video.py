@@ -7,7 +7,7 @@ its middle frame. ``--exposure T`` gives the exposure in seconds (or a range dra
 which the clip's frame rate turns into frames; ``--frames N`` averages N frames. ``--interpolate
 auto`` adds frames between neighbours by optical flow until the motion between two samples is
 under ``--max-motion`` px, and windows that cannot be brought there are rejected as ``ghosting``
-(:mod:`pipelines.ghosting`). A clip of F frames in windows of L frames every S gives
+(:mod:`pipelines.footage.ghosting`). A clip of F frames in windows of L frames every S gives
 ``floor((F - L) / S) + 1`` windows.
 
     python -m pipelines.video --src clips/ --src 'more/*.mp4' --out /tmp/vshards --exposure 1/60,1/15
@@ -29,20 +29,21 @@ import sys
 from typing import Any
 
 from blurgen import options
-from pipelines import clips as cliplib
-from pipelines import guard, launch
-from pipelines.clips import VIDEO, Clip, FrameRange
-from pipelines.frames import video_frame_count
-from pipelines.interpolate import FLOWS
-from pipelines.exposure import Exposure, parse_seconds
-from pipelines.ghosting import DEFAULT_MAX_INTERPOLATE, DEFAULT_MAX_MISMATCH, DEFAULT_MAX_MOTION, GhostSettings
-from pipelines.rejects import MALFORMED, TOO_SHORT, Reject, RejectError
+from pipelines.footage import clips as cliplib
+from pipelines.footage.clips import VIDEO, Clip, FrameRange
+from pipelines.footage.exposure import Exposure, parse_seconds
+from pipelines.footage.frames import video_frame_count
+from pipelines.footage.ghosting import DEFAULT_MAX_INTERPOLATE, DEFAULT_MAX_MISMATCH, DEFAULT_MAX_MOTION, GhostSettings
+from pipelines.footage.interpolate import FLOWS
+from pipelines.footage.windows import DEFAULT_CUT_THRESHOLD, VideoSettings, range_units
+from pipelines.runners import launch
+from pipelines.shards import guard
+from pipelines.sources.rejects import MALFORMED, TOO_SHORT, Reject, RejectError
 from pipelines.synth import degrade_config
-from pipelines.windows import DEFAULT_CUT_THRESHOLD, VideoSettings, range_units
 
 UNIT = "window"
 DEFAULT_FRAMES = 7
-#: How a window's samples weigh, as the manifest records it (see :mod:`pipelines.exposure`).
+#: How a window's samples weigh, as the manifest records it (see :mod:`pipelines.footage.exposure`).
 SAMPLING = ("cells: each sample weighs the part of the exposure nearer to it than to any other sample; "
             "exposure centred on the sharp frame")
 

@@ -10,8 +10,8 @@ import numpy as np
 
 from blurgen import schema
 from blurgen.images import encode_png
-from pipelines import metadata, records
-from pipelines.examples import Pair, encode_example
+from pipelines.shards import metadata, records
+from pipelines.shards.examples import Pair, encode_example
 
 
 def pair_images(index: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:

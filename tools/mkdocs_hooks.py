@@ -35,7 +35,7 @@ EXTRA_COMMANDS = (
     ("python -m training.describe", ["-m", "training.describe"]),
     ("python -m training.lpips convert", ["-m", "training.lpips", "convert"]),
     ("python -m pipelines.engines", ["-m", "pipelines.engines"]),
-    ("blurgen-worker", ["-m", "pipelines.worker"]),
+    ("blurgen-worker", ["-m", "pipelines.runners.worker"]),
 )
 # Help text is wrapped by click and argparse to this many columns.
 HELP_COLUMNS = "88"

@@ -15,7 +15,7 @@ import numpy as np
 
 from blurgen import schema
 from blurgen.images import decode_image, encode_png, read_image
-from pipelines.examples import Pair, decode_example, encode_example
+from pipelines.shards.examples import Pair, decode_example, encode_example
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -114,7 +114,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def records(out: Path) -> dict[str, list[dict]]:
-    """Every record per split, read by the tfrecord package and decoded as pipelines.examples does."""
+    """Every record per split, read by the tfrecord package and decoded as pipelines.shards.examples does."""
     return {split: [as_example(r) for r in recs] for split, recs in read_shards(out).items()}
 
 

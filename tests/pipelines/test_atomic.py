@@ -19,7 +19,8 @@ import pytest
 from apache_beam.io.filesystems import FileSystems
 
 from blurgen.lock import LOCK_FILE
-from pipelines import commit, inspection, synth
+from pipelines import inspection, synth
+from pipelines.shards import commit
 
 from pipeline_helpers import REPO, SAMPLES, small_copy, write_rgb
 
@@ -122,7 +123,7 @@ def _reader_problems(out: Path) -> list[str] | None:
     """What a reader that trusts ``dataset_info.json`` finds wrong in ``out``: every shard it lists
     must be there with the records it counts. ``None`` while the file is absent (a reader then
     knows a commit is under way)."""
-    from pipelines.records import read_records
+    from pipelines.shards.records import read_records
     info_path = out / "dataset_info.json"
     if not info_path.exists():
         return None

@@ -18,7 +18,8 @@ import cardkit  # noqa: E402
 from blurgen import schema  # noqa: E402
 from blurgen.images import decode_image, read_image  # noqa: E402
 from blurgen.realshake import RECORDED  # noqa: E402
-from pipelines import cardfiles, datacard, inspection, synth  # noqa: E402
+from pipelines import inspection, synth  # noqa: E402
+from pipelines.cards import cardfiles, datacard
 
 from pipeline_helpers import records  # noqa: E402
 

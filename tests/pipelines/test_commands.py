@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from blurgen import preview, schema
 from blurgen.images import decode_image, read_image
+from pipelines.cards import sheet
 from pipelines.cli import inspect, pairs, synth
-from pipelines import sheet
 from pipelines.inspection import shard_paths
 
 
@@ -99,8 +99,8 @@ def test_local_runs_never_try_prism(photos, tmp_path, caplog):
 
 def test_the_sheet_takes_distinct_sources_first_then_variants_in_turn(tmp_path):
     from blurgen.images import encode_png
-    from pipelines import records
-    from pipelines.examples import Pair, encode_example
+    from pipelines.shards import records
+    from pipelines.shards.examples import Pair, encode_example
     img = encode_png(np.zeros((8, 8, 3), np.uint8))
     sources = ["a", "a", "a", "b", "b", "c"]
     with open(tmp_path / "blurgen-train.tfrecord-00000-of-00001", "wb") as f:

@@ -15,7 +15,7 @@ from fuzzkit import craft_length  # noqa: E402
 from readerkit import write_dataset  # noqa: E402
 
 from pipelines import inspection, reader  # noqa: E402
-from pipelines.records import CorruptRecordError  # noqa: E402
+from pipelines.shards.records import CorruptRecordError  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 FORTY_GIB = 40 << 30

@@ -22,7 +22,8 @@ from apache_beam.portability.api import (beam_artifact_api_pb2_grpc, beam_provis
 from apache_beam.runners.portability.artifact_service import ArtifactRetrievalService
 from google.protobuf import struct_pb2
 
-from pipelines import engines, launch, synth, worker
+from pipelines import synth
+from pipelines.runners import engines, launch, worker
 
 
 def _unwrapped_manifest(jar: Path) -> tuple[list[bytes], dict[str, str]]:

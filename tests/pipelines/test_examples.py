@@ -5,7 +5,7 @@ import numpy as np
 from tfrecord import example_pb2
 
 from blurgen import schema
-from pipelines.examples import Pair, decode_example, encode_example
+from pipelines.shards.examples import Pair, decode_example, encode_example
 
 KERNEL = np.arange(6, dtype=np.float32).reshape(2, 3) / 15
 

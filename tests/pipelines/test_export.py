@@ -15,9 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cardkit  # noqa: E402
 
 from blurgen import schema  # noqa: E402
-from pipelines import cardfiles, export, hubcolumns, inspection  # noqa: E402
-from pipelines.examples import params_json  # noqa: E402
-from pipelines.parquet import PartWriter  # noqa: E402
+from pipelines import export, inspection  # noqa: E402
+from pipelines.cards import cardfiles, hubcolumns
+from pipelines.cards.parquet import PartWriter  # noqa: E402
+from pipelines.shards.examples import params_json  # noqa: E402
 
 from pipeline_helpers import REPO, records  # noqa: E402
 

@@ -10,10 +10,11 @@ import pytest
 
 from blurgen import schema
 from blurgen.images import decode_image, encode_png
-from pipelines import inspection, layouts, pairs, synth
-from pipelines.layouts import PairInput
-from pipelines.realpairs import PairSettings, load_images
-from pipelines.rejects import RejectError
+from pipelines import inspection, pairs, synth
+from pipelines.items.realpairs import PairSettings, load_images
+from pipelines.sources import layouts
+from pipelines.sources.layouts import PairInput
+from pipelines.sources.rejects import RejectError
 
 from exif_helpers import jpeg_with_orientation
 from pipeline_helpers import SAMPLES, read_jsonl, records, small_copy, write_rgb

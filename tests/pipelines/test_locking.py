@@ -20,7 +20,8 @@ import pytest
 
 from blurgen.holder import Holder
 from blurgen.lock import LOCK_FILE
-from pipelines import commit, inspection, synth
+from pipelines import inspection, synth
+from pipelines.shards import commit
 
 import racekit
 from pipeline_helpers import REPO, SAMPLES, small_copy, write_rgb

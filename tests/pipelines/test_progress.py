@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from pipelines import progress
+from pipelines.items import progress
 from pipeline_helpers import REPO as ROOT
 
 

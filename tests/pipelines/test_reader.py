@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from readerkit import index_of, pair_images, write_shards  # noqa: E402
 
 from pipelines import reader  # noqa: E402
-from pipelines.records import CorruptRecordError  # noqa: E402
+from pipelines.shards.records import CorruptRecordError  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import io
 import pytest
 from tfrecord.writer import TFRecordWriter
 
-from pipelines import records
+from pipelines.shards import records
 
 DATA = [b"", b"a", b"hello world" * 100, bytes(range(256))]
 

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import engines, localcluster, synth
+from pipelines import synth
+from pipelines.runners import engines, localcluster
 
 from pipeline_helpers import REPO, shard_bytes
 

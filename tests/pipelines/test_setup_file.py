@@ -26,7 +26,8 @@ def test_beam_stager_packs_the_pipelines(tmp_path):
         # requires.txt is in every setuptools' sdist (PKG-INFO lists Requires-Dist only in newer ones)
         requires_txt = next(tar.extractfile(m).read().decode() for m in tar.getmembers()
                             if m.name.endswith(".egg-info/requires.txt"))
-    for module in ("synth", "pairs", "transforms", "write", "records", "examples", "metadata", "inspection", "cli"):
+    for module in ("synth", "pairs", "items/transforms", "shards/write", "shards/records", "shards/examples",
+                   "shards/metadata", "inspection", "cli", "runners/launch", "footage/windows"):
         assert f"pipelines/{module}.py" in names
     assert "blurgen/schema.py" in names
     core = [line for line in requires_txt.split("\n[", 1)[0].splitlines() if line.strip()]  # before any [extra]

@@ -10,8 +10,8 @@ from blurgen import schema
 from blurgen.camera import add_noise, from_linear, srgb_to_linear
 from blurgen.images import encode_png
 from blurgen.realshake import RECORDED, extent
-from pipelines import stats
-from pipelines.stats import DatasetStats, Histogram, PairFacts
+from pipelines.cards import stats
+from pipelines.cards.stats import DatasetStats, Histogram, PairFacts
 
 
 @pytest.mark.parametrize("mode,full_well,read", [("none", None, 0.01), ("srgb", 2000.0, 0.002),

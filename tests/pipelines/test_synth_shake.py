@@ -13,7 +13,8 @@ from blurgen.config import DegradeConfig
 from blurgen.images import decode_image, read_image
 from blurgen.seeding import example_rng
 from blurgen.shake import shake_from_params
-from pipelines import sheet, synth
+from pipelines import synth
+from pipelines.cards import sheet
 from pipelines.inspection import shard_paths
 
 from pipeline_helpers import records, shard_bytes
@@ -107,7 +108,7 @@ def test_patches_carry_the_local_kernels_of_their_own_box(photos, tmp_path):
 
 
 def test_tfds_declares_no_fixed_kernel_shape_where_rotation_pairs_may_be():
-    from pipelines.metadata import fixed_kernel_shape
+    from pipelines.shards.metadata import fixed_kernel_shape
 
     whole = DegradeConfig.from_dict({"crop_kernel": False}).to_dict()
     run = {"pipeline": "synth", "parameters": {"degrade": whole}}

@@ -9,11 +9,11 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from blurgen.images import ImageError
 from blurgen.seeding import stable_hash
-from pipelines import records, write
-from pipelines.spool import SpoolRecords
-from pipelines.examples import Pair, decode_example
-from pipelines.rejects import TOO_SMALL, Reject, RejectError
-from pipelines.transforms import ProcessInputs
+from pipelines.items.transforms import ProcessInputs
+from pipelines.shards import records, write
+from pipelines.shards.examples import Pair, decode_example
+from pipelines.shards.spool import SpoolRecords
+from pipelines.sources.rejects import TOO_SMALL, Reject, RejectError
 
 OPTIONS = ["--runner=DirectRunner"]
 

@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 from blurgen.seeding import unit_interval
-from pipelines import crops, inputs, layouts
-from pipelines.rejects import RejectError
-from pipelines.synthesize import SynthSettings, split_of
+from pipelines.items import crops
+from pipelines.items.synthesize import SynthSettings
+from pipelines.sources import inputs, layouts
+from pipelines.sources.rejects import RejectError
+from pipelines.sources.splits import split_of
 
 from pipeline_helpers import gopro_tree, write_rgb
 
@@ -39,7 +41,7 @@ def test_split_is_a_stable_fraction():
 _DRAWS = """
 import json, sys
 from blurgen.seeding import example_rng, stable_hash
-from pipelines.synthesize import split_of
+from pipelines.sources.splits import split_of
 names = [f"dir/photo{i}.jpg" for i in range(200)]
 print(json.dumps({"splits": [split_of(n, 0.5) for n in names], "hashes": [stable_hash(n) for n in names[:20]],
                   "draws": [int(example_rng(7, n, v).integers(1 << 62)) for n in names[:5] for v in range(3)],
@@ -67,8 +69,8 @@ def test_splits_hashes_and_draws_are_the_same_in_every_process():
 
 
 def test_each_variant_of_a_photo_is_blurred_its_own_way(photos):
-    from pipelines.inputs import InputFile
-    from pipelines.synthesize import synthesize
+    from pipelines.items.synthesize import synthesize
+    from pipelines.sources.inputs import InputFile
     path = sorted(photos.glob("*.png"))[0]
     item = InputFile(path.name, str(path))
     pairs = synthesize(item, SynthSettings(variants=3))
@@ -187,7 +189,7 @@ def test_pipelines_never_import_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys, pipelines.synth, pipelines.pairs, pipelines.inspection, pipelines.sheet, pipelines.cli; "
+    code = ("import sys, pipelines.synth, pipelines.pairs, pipelines.inspection, pipelines.cards.sheet, pipelines.cli; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tensorflow_datasets', 'keras')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -11,8 +11,9 @@ import pytest
 from apache_beam.options.pipeline_options import DirectOptions, GoogleCloudOptions, StandardOptions
 from click.testing import CliRunner
 
-from pipelines import launch, pairs, synth
+from pipelines import pairs, synth
 from pipelines.cli import synth as synth_command
+from pipelines.runners import launch
 
 BEAM_FLAGS = ["--runner", "DirectRunner", "--direct_num_workers", "2", "--direct_running_mode=multi_processing",
               "--setup_file", "./setup.py", "--project", "p", "--region", "europe-west1",

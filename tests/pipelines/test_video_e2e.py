@@ -13,8 +13,8 @@ from blurgen import schema
 from blurgen.images import decode_image
 from pipelines import video
 from pipelines.cli import video as video_command
-from pipelines.clips import window_count
-from pipelines.synthesize import split_of
+from pipelines.footage.clips import window_count
+from pipelines.sources.splits import split_of
 
 from pipeline_helpers import read_jsonl, records, shard_bytes
 from video_helpers import decode_video, expected_windows, moving_object, pan, photo, write_folder, write_video, zoom

@@ -14,13 +14,13 @@ import pytest
 
 from blurgen.config import CameraConfig
 from blurgen.images import decode_image
-from pipelines import clips as cliplib
 from pipelines import video
-from pipelines.clips import VIDEO, Clip, plan_ranges
-from pipelines.exposure import Exposure, exposure_text, half_span, make_plan
-from pipelines.ghosting import GhostSettings
-from pipelines.sheet import video_label
-from pipelines.windows import VideoSettings, range_units
+from pipelines.cards.sheet import video_label
+from pipelines.footage import clips as cliplib
+from pipelines.footage.clips import VIDEO, Clip, plan_ranges
+from pipelines.footage.exposure import Exposure, exposure_text, half_span, make_plan
+from pipelines.footage.ghosting import GhostSettings
+from pipelines.footage.windows import VideoSettings, range_units
 
 from motion_scenes import TranslatingObject, psnr
 from pipeline_helpers import records

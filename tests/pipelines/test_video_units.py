@@ -12,12 +12,12 @@ import pytest
 from blurgen.camera import linear_to_srgb, srgb_to_linear
 from blurgen.config import CameraConfig
 from blurgen.images import decode_image
-from pipelines import clips as cliplib
-from pipelines.clips import FRAMES, VIDEO, Clip, plan_ranges, window_count
-from pipelines.examples import encode_example
-from pipelines.exposure import Exposure
-from pipelines.ghosting import GhostSettings
-from pipelines.windows import VideoSettings, range_units
+from pipelines.footage import clips as cliplib
+from pipelines.footage.clips import FRAMES, VIDEO, Clip, plan_ranges, window_count
+from pipelines.footage.exposure import Exposure
+from pipelines.footage.ghosting import GhostSettings
+from pipelines.footage.windows import VideoSettings, range_units
+from pipelines.shards.examples import encode_example
 
 from pipeline_helpers import write_rgb
 from video_helpers import (decode_video, expected_windows, moving_object, pan, photo, rounded_mean, write_folder,
@@ -213,7 +213,7 @@ def test_a_video_that_ends_before_its_header_says_rejects_the_windows_past_the_e
 
 
 def cliplib_count(path: Path):
-    from pipelines.frames import video_frame_count
+    from pipelines.footage.frames import video_frame_count
     return video_frame_count(str(path))
 
 
