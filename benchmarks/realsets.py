@@ -111,7 +111,7 @@ def lai_kernels() -> list[np.ndarray]:
 
 def _lai_folders(dest: pathlib.Path, held: pathlib.Path) -> None:
     """Each held-out photo convolved with each of Lai's kernels in stored values (no camera model)."""
-    from blurgen.blur import convolve
+    from blurgen.camera.blur import convolve
     from blurgen.camera import quantize
     from blurgen.images import read_image, write_image
     tmp = dest.with_name(dest.name + ".tmp")

@@ -38,7 +38,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised where torch i
     raise ModuleNotFoundError("blurgen.torchdata needs PyTorch: pip install 'blurgen[torch]' "
                               "(or pip install torch)", name="torch") from None
 
-from blurgen import framing
+from blurgen.shards import framing
 from pipelines import reader
 
 

@@ -1,6 +1,6 @@
 """One blurred/sharp pair as a ``tf.train.Example``, built with the ``tfrecord`` package's protos.
 
-Field names and kinds come from :mod:`blurgen.schema`; this module only knows how to put a
+Field names and kinds come from :mod:`blurgen.shards.schema`; this module only knows how to put a
 :class:`Pair` into that schema and take it out again (for ``blurgen inspect`` and the tests).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from tfrecord import example_pb2
 
-from blurgen import schema
+from blurgen.shards import schema
 
 
 @dataclass(frozen=True)

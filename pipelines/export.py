@@ -26,7 +26,7 @@ import shutil
 import sys
 from typing import Iterator
 
-from blurgen import lock
+from blurgen.outputs import lock
 from pipelines import cardfiles, cardmeta, hubcolumns, inspection, metadata
 from pipelines.examples import decode_example
 from pipelines.parquet import MissingExtra, PartWriter, require_pyarrow

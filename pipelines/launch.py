@@ -24,7 +24,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import create_runner
 
-from blurgen import lock
+from blurgen.outputs import lock
 from pipelines import commit, engines, inputs, metadata, progress
 from pipelines.outputlock import locks_out  # noqa: F401 - each pipeline's run() takes it from here
 from pipelines.spool import SPOOL_DIR, SpoolRecords

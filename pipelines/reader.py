@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, Iterator, Sequence
 
 import numpy as np
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.images import decode_image
 from pipelines import records
 from pipelines.examples import decode_example
@@ -36,7 +36,7 @@ def _is_url(path: str) -> bool:
 def list_shards(patterns: str | Sequence[str]) -> list[str]:
     """The shard files of comma-separated globs (or a list of them), sorted, without duplicates.
 
-    Only files named as shards count (:data:`blurgen.schema.SHARD_NAMING`); sidecar files that a
+    Only files named as shards count (:data:`blurgen.shards.schema.SHARD_NAMING`); sidecar files that a
     glob also matches (``.idx`` indexes) are left out. ``gs://`` and other URLs are listed through
     Apache Beam's ``FileSystems``.
 
@@ -71,7 +71,7 @@ def open_shard(path: str) -> BinaryIO:
 
 def read_records(path: str, max_record: int | None = None) -> Iterator[bytes]:
     """Each record's bytes, both checksums verified and no length trusted beyond the file's end or
-    the ceiling for one record (``max_record`` bytes, see :func:`blurgen.framing.max_record_bytes`);
+    the ceiling for one record (``max_record`` bytes, see :func:`blurgen.shards.framing.max_record_bytes`);
     ``CorruptRecordError`` names the shard, the record and its byte offset."""
     with open_shard(path) as f:
         yield from records.read_records(f, path, max_record=max_record)
@@ -179,7 +179,7 @@ def iter_pairs(files: Sequence[str], crop: int | None = None, seed: int = 0, epo
     ``crop`` cuts an aligned random window and flip (:func:`aligned_crop`); None keeps whole
     images. ``shuffle`` permutes the files per epoch and mixes records through a buffer of
     ``shuffle_buffer``. ``max_record`` is the most bytes one record may claim
-    (:func:`blurgen.framing.max_record_bytes`). Randomness comes from ``(seed, epoch, part)``
+    (:func:`blurgen.shards.framing.max_record_bytes`). Randomness comes from ``(seed, epoch, part)``
     only: the same arguments give the same pairs in the same order.
     """
     mine, stride, offset = share(epoch_order(files, seed, epoch, shuffle), part, parts)

@@ -3,7 +3,7 @@ local kernels is also drawn on the blurred image, each where it applies).
 
 The pairs come from distinct sources where the split has enough (a dataset holds several
 variants of each photo, which would otherwise fill the sheet with one photo), taken from the
-shards in turn. The layout is blurgen's one picture code (:mod:`blurgen.preview`): column titles,
+shards in turn. The layout is blurgen's one picture code (:mod:`blurgen.pictures.preview`): column titles,
 a caption per row (key, source, and how it was blurred: kernel family and size, or for a pair
 made from video the frame average's samples and exposure), a title naming the dataset and split;
 a pair without a kernel (real or from video) gets a grey kernel tile.
@@ -14,8 +14,10 @@ import os
 
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import preview, safety, schema
-from blurgen.preview import kernel_label
+from blurgen.outputs import safety
+from blurgen.pictures import preview
+from blurgen.shards import schema
+from blurgen.pictures.preview import kernel_label
 from blurgen.images import decode_image, encode_png
 from pipelines import guard, inputs, metadata
 from pipelines.examples import decode_example

@@ -23,7 +23,7 @@ import sys
 from typing import Any
 
 
-from blurgen import options
+from blurgen.config import options
 from blurgen.config import DegradeConfig
 from pipelines import guard, inputs, launch
 from pipelines.inputs import InputFile

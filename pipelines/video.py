@@ -28,7 +28,7 @@ import functools
 import sys
 from typing import Any
 
-from blurgen import options
+from blurgen.config import options
 from pipelines import clips as cliplib
 from pipelines import guard, launch
 from pipelines.clips import VIDEO, Clip, FrameRange

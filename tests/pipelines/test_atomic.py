@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen.lock import LOCK_FILE
+from blurgen.outputs.lock import LOCK_FILE
 from pipelines import commit, inspection, synth
 
 from pipeline_helpers import REPO, SAMPLES, small_copy, write_rgb

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cardkit  # noqa: E402
 
-from blurgen import schema  # noqa: E402
+from blurgen.shards import schema  # noqa: E402
 from pipelines import cardfiles, export, hubcolumns, inspection  # noqa: E402
 from pipelines.examples import params_json  # noqa: E402
 from pipelines.parquet import PartWriter  # noqa: E402

@@ -38,7 +38,7 @@ def local_cache(tmp_path, monkeypatch):
 
 def shard_pairs(dataset: Path, split: str) -> dict[str, tuple[bytes, bytes]]:
     """``key -> (blurred bytes, sharp bytes)`` of a split, read by blurgen's TFRecord reader."""
-    from blurgen import schema
+    from blurgen.shards import schema
     from pipelines.examples import decode_example
 
     found = {}

@@ -26,7 +26,7 @@ import statistics
 import sys
 import time
 
-from blurgen import safety
+from blurgen.outputs import safety
 from blurgen.images import ImageError, is_image_name, read_image, write_image
 from training.commands.outputlock import locks_out
 
@@ -58,7 +58,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def output_paths(images: list[str], out: str, overwrite: bool = False) -> list[str]:
-    """``out/<input name>.png`` for each input. Raises :class:`blurgen.safety.OverwriteError`
+    """``out/<input name>.png`` for each input. Raises :class:`blurgen.outputs.safety.OverwriteError`
     (a ValueError) naming both files when an output would be an input or two inputs would write
     one file, and ValueError when an output exists and ``overwrite`` is False."""
     # The folder as the file system will see it once created: "new/.." must not hide the

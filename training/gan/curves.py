@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from blurgen.charts import nice_ticks, tick_label
+from blurgen.pictures.charts import nice_ticks, tick_label
 
 METRICS_CSV = "metrics.csv"
 CURVES_PNG = "curves.png"

@@ -96,7 +96,7 @@ def decode_image(data: bytes, name: str = "<bytes>", mode: str = "rgb", orientat
       name: how to name the input in error messages (usually its path).
       mode: ``"rgb"`` for HxWx3 RGB (grey is expanded, alpha dropped) or ``"grey"`` for HxW.
       orientation: apply the EXIF orientation, as a photo viewer shows the image; ``False`` gives
-        the pixels as stored (see :mod:`blurgen.orientation` for reading and applying the tag).
+        the pixels as stored (see :mod:`blurgen.images.orientation` for reading and applying the tag).
 
     Returns:
       uint8 array, HxWx3 RGB or HxW grey. 16-bit images are reduced to 8 bits by rounding.
