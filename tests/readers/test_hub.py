@@ -3,7 +3,7 @@
 A real ``synth`` dataset (tests/cardkit.py) gets its card (``blurgen inspect --card``) and its
 export (``blurgen export --to parquet``); ``huggingface_hub.DatasetCard`` parses the card, and
 ``datasets.load_dataset`` loads the export, both ways a user would, compared pair by pair with the
-TFRecord reader of ``pipelines.reader``.
+TFRecord reader of ``blurgen.shards.reader``.
 """
 from __future__ import annotations
 
