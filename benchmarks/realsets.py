@@ -182,9 +182,10 @@ def training_data(work: pathlib.Path, flags: list[str], variants: int, log: path
 def recipe_config(flags: list[str]) -> dict:
     """The degradation settings ``blurgen synth`` would use with ``flags`` (as ``manifest.json``
     records them): two recipes that differ only in how they say it share their data and models."""
+    from blurgen.config.loading import load_config
     from pipelines import synth
     args, _ = synth.build_parser().parse_known_args(["--src", ".", "--out", ".", *flags])
-    return synth.degrade_config(args).to_dict()
+    return load_config(args.config, vars(args)).to_dict()
 
 
 def fit(run_dir: pathlib.Path, preset: str, data: dict[str, str], fit_args: list[str],

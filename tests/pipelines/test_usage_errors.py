@@ -11,7 +11,8 @@ import pytest
 from apache_beam.options.pipeline_options import DirectOptions, GoogleCloudOptions, StandardOptions
 from click.testing import CliRunner
 
-from pipelines import launch, pairs, synth
+from blurgen.config.loading import load_config
+from pipelines import inputs, launch, pairs, synth
 from pipelines.cli import synth as synth_command
 
 BEAM_FLAGS = ["--runner", "DirectRunner", "--direct_num_workers", "2", "--direct_running_mode=multi_processing",
@@ -76,4 +77,4 @@ def test_config_file_still_applies(tmp_path):
     config = tmp_path / "ok.json"
     config.write_text(json.dumps({"camera": {"noise": "none"}}))
     args = synth.build_parser().parse_args(["--src", "x", "--out", "y", "--config", str(config)])
-    assert synth.degrade_config(args).camera.noise == "none"
+    assert load_config(args.config, vars(args), read=inputs.read_user_file).camera.noise == "none"
