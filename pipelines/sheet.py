@@ -10,11 +10,11 @@ a pair without a kernel (real or from video) gets a grey kernel tile.
 """
 from __future__ import annotations
 
-import os
 
 from apache_beam.io.filesystems import FileSystems
 
 from blurgen.outputs import safety
+from blurgen.outputs.atomic import write_atomic
 from blurgen.pictures import preview
 from blurgen.shards import schema
 from blurgen.pictures.preview import kernel_label
@@ -141,16 +141,6 @@ def write_sheet(out: str, sheet_path: str, count: int, split: str | None = None)
 
 
 def write_whole(path: str, data: bytes) -> None:
-    """Write a file that appears whole: locally under a temporary name, then renamed (two runs
-    drawing the same sheet leave one whole picture, the last); an object appears whole anyway."""
-    if FileSystems.get_scheme(path) is not None:
-        inputs.write_bytes(path, data)
-        return
-    tmp = f"{path}.{os.getpid()}.partial"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write a file that appears whole (two runs drawing the same sheet leave one whole picture,
+    the last): :func:`blurgen.outputs.atomic.write_atomic`."""
+    write_atomic(path, data, remote=inputs.BEAM_FILES)

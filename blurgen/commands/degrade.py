@@ -6,6 +6,7 @@ import numpy as np
 
 from blurgen.commands.common import (PICTURE_EXTENSIONS, check_output, degradation_options, degrade_config,
                                      refuse_overwrite)
+from blurgen.outputs.atomic import write_atomic
 
 
 def _load_kernel(path: str) -> np.ndarray:
@@ -60,7 +61,7 @@ def command(input, output, seed, kernel_path, kernel_out, grey, **kwargs):
     except (ValueError, OSError) as exc:
         raise click.BadParameter(str(exc), param_hint="OUTPUT")
     if kernel_out:
-        np.save(kernel_out, result.kernel)
+        write_atomic(kernel_out, lambda f: np.save(f, result.kernel))
     k = result.kernel.shape
     blur = f"kernel {k[0]}x{k[1]}" if len(k) == 2 else f"{k[0]}x{k[1]} local kernels of {k[2]}x{k[3]}"
     click.echo(f"wrote {output} ({result.blurred.shape[1]}x{result.blurred.shape[0]}, {blur})")

@@ -10,6 +10,7 @@ import numpy as np
 from blurgen.commands.common import (PICTURE_EXTENSIONS, check_output, degradation_options, degrade_config,
                                      refuse_overwrite)
 from blurgen.config import DegradeConfig
+from blurgen.outputs.atomic import write_atomic
 
 _GALLERY_MOST = 256
 
@@ -65,9 +66,9 @@ def command(count, seed, out, preview, **kwargs):
     ks, params = draw_kernels(count, np.random.default_rng(seed), cfg.kernel)
     names = sorted({k for p in params for k in p if k != "family"})
     arrays = {n: np.array([float(p.get(n, np.nan)) for p in params]) for n in names}
-    np.savez_compressed(out, kernels=ks, family=np.array([p["family"] for p in params]), seed=seed,
-                        config=json.dumps(cfg.to_dict()["kernel"]),
-                        **arrays)
+    families = np.array([p["family"] for p in params])
+    write_atomic(out, lambda f: np.savez_compressed(f, kernels=ks, family=families, seed=seed,
+                                                    config=json.dumps(cfg.to_dict()["kernel"]), **arrays))
     click.echo(f"wrote {count} kernels of {ks.shape[1]}x{ks.shape[2]} to {out}")
     if preview:
         from blurgen.images import write_image

@@ -4,8 +4,8 @@
   image extensions; its functions are this package's names.
 * ``orientation.py``: the EXIF orientation tag, read from the encoded bytes and applied.
 
-Arrays are HxWx3 RGB uint8 (or HxW uint8 for grey) throughout blurgen. This room imports nothing
-else of blurgen.
+Arrays are HxWx3 RGB uint8 (or HxW uint8 for grey) throughout blurgen. This room imports only
+the atomic writer of :mod:`blurgen.outputs` (a written image appears whole or not at all).
 """
 from __future__ import annotations
 
