@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import scipy.fft  # noqa: E402
 
 from blurgen import degrade, sample_kernels  # noqa: E402
-from blurgen.blur import convolve  # noqa: E402
+from blurgen.camera.blur import convolve  # noqa: E402
 from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, to_linear  # noqa: E402
 from blurgen.config import CameraConfig, DegradeConfig  # noqa: E402
 from blurgen.images import read_image  # noqa: E402
@@ -52,7 +52,7 @@ def main() -> None:
 
     bare = lambda: bare_fft_convolution(img_f, kernel)  # noqa: E731
     rows = [
-        ("blurgen.blur.convolve (float32, reflective borders)", lambda: convolve(img_f, kernel)),
+        ("blurgen.camera.blur.convolve (float32, reflective borders)", lambda: convolve(img_f, kernel)),
         ("blurgen.degrade, camera model off (uint8 in/out)", lambda: degrade(img, rng, off, kernel)),
         ("blurgen.degrade, default camera model + highlight boost",
          lambda: degrade(img, rng, DegradeConfig(camera=CameraConfig(highlight_boost=(1, 3))), kernel)),

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from blurgen import degrade_with_params, schema  # noqa: E402
+from blurgen import degrade_with_params  # noqa: E402
+from blurgen.shards import schema
 from blurgen.images import decode_image, encode_png, read_image  # noqa: E402
 from pipelines import export, inspection  # noqa: E402
 from pipelines.shards import metadata, records

@@ -1,4 +1,4 @@
-"""What the header pass costs: ``blurgen.framing.check_shards`` on a 1 GiB shard, against reading it.
+"""What the header pass costs: ``blurgen.shards.framing.check_shards`` on a 1 GiB shard, against reading it.
 
     python benchmarks/bench_framing.py [--gib 1] [--record-kib 2048,256,16] [--dir /tmp] [--tf]
 
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from blurgen import framing  # noqa: E402
+from blurgen.shards import framing  # noqa: E402
 
 _TF_READ = """import sys, time
 import tensorflow as tf

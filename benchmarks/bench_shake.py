@@ -7,7 +7,7 @@
 All on 1280x720 RGB float32 (photos made from ``samples/`` as ``bench_pipeline.py`` makes them):
 
 * **rotation blur vs a uniform kernel of the same extent**: ``Shake.render`` of a pure yaw that
-  sweeps the centre ``L`` px (straight, at constant speed) against ``blurgen.blur.convolve``
+  sweeps the centre ``L`` px (straight, at constant speed) against ``blurgen.camera.blur.convolve``
   with a horizontal line kernel ``L`` px long, for several ``L``; then the default hand-shake
   draws, each against a line kernel as long as its centre blur. Timed alternately
   (``_timing.paired_ratio``), so that load elsewhere hits both sides. The render takes one OpenCV
@@ -36,16 +36,16 @@ import numpy as np  # noqa: E402
 
 from _timing import paired_ratio  # noqa: E402
 from bench_pipeline import H, W, make_photos, peak_rss_run, pipeline  # noqa: E402
-from blurgen.blur import convolve  # noqa: E402
+from blurgen.camera.blur import convolve  # noqa: E402
 from blurgen.camera import to_linear  # noqa: E402
 from blurgen.config import CameraConfig, DegradeConfig, IspConfig, RotationConfig  # noqa: E402
 from blurgen.degradation import degrade_with_params, expose  # noqa: E402
 from blurgen.images import read_image  # noqa: E402
-from blurgen.isp import expose_raw  # noqa: E402
+from blurgen.camera.isp import expose_raw  # noqa: E402
 from blurgen.kernels import linear_kernel  # noqa: E402
-from blurgen.preview import support_size  # noqa: E402
-from blurgen.rotation import Shake  # noqa: E402
-from blurgen.shake import draw_shake  # noqa: E402
+from blurgen.pictures.preview import support_size  # noqa: E402
+from blurgen.kernels.rotation import Shake  # noqa: E402
+from blurgen.kernels.shake import draw_shake  # noqa: E402
 
 
 def _line(length: float) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from _timing import run_times  # noqa: E402
-from blurgen import schema  # noqa: E402
+from blurgen.shards import schema  # noqa: E402
 from training.networks import layers
 from training.losses import content
 from training.losses import adversarial

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from blurgen import preview  # noqa: E402
+from blurgen.pictures import preview  # noqa: E402
 from blurgen.images import read_image, write_image  # noqa: E402
 
 CROP = 192

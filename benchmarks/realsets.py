@@ -143,7 +143,7 @@ def lai_kernels() -> list[np.ndarray]:
 
 def _lai_folders(dest: pathlib.Path, held: pathlib.Path) -> None:
     """Each held-out photo convolved with each of Lai's kernels in stored values (no camera model)."""
-    from blurgen.blur import convolve
+    from blurgen.camera.blur import convolve
     from blurgen.camera import quantize
     from blurgen.images import read_image, write_image
     tmp = dest.with_name(dest.name + ".tmp")
@@ -214,9 +214,10 @@ def training_data(work: pathlib.Path, flags: list[str], variants: int, log: path
 def recipe_config(flags: list[str]) -> dict:
     """The degradation settings ``blurgen synth`` would use with ``flags`` (as ``manifest.json``
     records them): two recipes that differ only in how they say it share their data and models."""
+    from blurgen.config.loading import load_config
     from pipelines import synth
     args, _ = synth.build_parser().parse_known_args(["--src", ".", "--out", ".", *flags])
-    return synth.degrade_config(args).to_dict()
+    return load_config(args.config, vars(args)).to_dict()
 
 
 def fit(run_dir: pathlib.Path, preset: str, data: dict[str, str], fit_args: list[str],

@@ -1,4 +1,4 @@
-"""The extents of the published recorded-shake kernels that ``blurgen.realshake`` ships as numbers.
+"""The extents of the published recorded-shake kernels that ``blurgen.kernels.realshake`` ships as numbers.
 
     python benchmarks/recorded_extents.py
 
@@ -6,7 +6,7 @@ Reads the kernels from ``../shared/data/real-blur`` (Levin et al.'s 8, Koehler e
 crops with their background level subtracted, Lai et al.'s 4; loaded as ``kernel_stats.py`` loads
 them), prints each kernel's extent (the larger side of the box around its values above 1 % of
 its peak) beside the shipped number, and exits 1 if any differs. Run it once after changing the
-extent's definition, and copy the printed table into ``blurgen/realshake.py``.
+extent's definition, and copy the printed table into ``blurgen/kernels/realshake.py``.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from kernel_stats import REAL, real_kernels  # noqa: E402
 
-from blurgen.realshake import RECORDED, extent  # noqa: E402
+from blurgen.kernels.realshake import RECORDED, extent  # noqa: E402
 
 
 def measured() -> dict[str, list[tuple[str, int]]]:
@@ -34,7 +34,7 @@ def main() -> int:
         return 0
     shipped = {r.name: list(r.kernels) for r in RECORDED}
     differ = 0
-    print("| recorded kernels | extents measured (px) | shipped in blurgen/realshake.py |")
+    print("| recorded kernels | extents measured (px) | shipped in blurgen/kernels/realshake.py |")
     print("|---|---|---|")
     for name, kernels in found.items():
         print(f"| {name} | {', '.join(f'{k} {e}' for k, e in kernels)} | "

@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 import numpy as np  # noqa: E402
 
 from blurgen.config import RotationConfig  # noqa: E402
-from blurgen.shake import draw_shake  # noqa: E402
+from blurgen.kernels.shake import draw_shake  # noqa: E402
 from kernel_stats import real_kernels, support  # noqa: E402
 
 

@@ -7,10 +7,10 @@ The public surface:
 * :func:`degrade` ``(image, rng, config=None, kernel=None) -> (blurred uint8, kernel float32)``:
   blur an RGB or grey uint8 image through the camera model; ``kernel=None`` draws one.
 * :func:`degrade_with_params`: the same, also returning the parameters that were drawn.
-* :mod:`blurgen.config` (settings), :mod:`blurgen.images` (I/O), :mod:`blurgen.schema`
+* :mod:`blurgen.config` (settings), :mod:`blurgen.images` (I/O), :mod:`blurgen.shards.schema`
   (shard field names), :mod:`blurgen.seeding` (per-example randomness).
 
-Names are imported on first use, so ``import blurgen.schema`` stays cheap for the trainer. No
+Names are imported on first use, so ``import blurgen.shards.schema`` stays cheap for the trainer. No
 submodule shares a name with a public function (importing a submodule binds its name on the
 package, which would hide the function).
 """

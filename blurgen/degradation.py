@@ -5,10 +5,10 @@ only from ``rng``, consumed in a fixed order (kernel or camera shake, highlight 
 pipeline's camera and gains when ``isp.mode`` is "raw", noise levels, noise, JPEG quality), so
 one generator state gives one result on every machine.
 
-The blur is a kernel (convolution, :mod:`blurgen.blur`) or, for the "rotation" family, the
-spatially varying shake of a turning camera (:mod:`blurgen.rotation`); then the camera model of
+The blur is a kernel (convolution, :mod:`blurgen.camera.blur`) or, for the "rotation" family, the
+spatially varying shake of a turning camera (:mod:`blurgen.kernels.rotation`); then the camera model of
 :class:`~blurgen.config.CameraConfig` on RGB pixels, or the RAW sensor pipeline of
-:mod:`blurgen.isp`.
+:mod:`blurgen.camera.isp`.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from blurgen.blur import convolve
+from blurgen.camera.blur import convolve
 from blurgen.camera import add_noise, boost_highlights, from_linear, jpeg_roundtrip, noise_levels, store, to_linear
 from blurgen.config import ROTATION, CameraConfig, DegradeConfig
 from blurgen.kernels import choose_families, crop_to_support, draw_kernels
@@ -90,7 +90,7 @@ def degrade_with_params(image: np.ndarray, rng: np.random.Generator, config: Deg
     else:
         x = shake.render(x)
     if cfg.isp.mode == "raw":
-        from blurgen.isp import expose_raw
+        from blurgen.camera.isp import expose_raw
         blurred, sensor = expose_raw(x, rng, cam, cfg.isp)
     else:
         blurred, sensor = expose(x, rng, cam)
@@ -106,7 +106,7 @@ def _draw_blur(height: int, width: int, rng: np.random.Generator, cfg: DegradeCo
     if family != ROTATION:
         drawn, kparams = draw_kernels(1, rng, cfg.kernel, families=[family])
         return (crop_to_support(drawn[0]) if cfg.crop_kernel else drawn[0]), kparams[0], None
-    from blurgen.shake import draw_shake
+    from blurgen.kernels.shake import draw_shake
 
     shake, kparams = draw_shake(rng, rot, height, width)
     kernels, ys, xs = shake.local_kernels(rot.grid)

@@ -17,7 +17,7 @@ Each record is read once per epoch across the ``DataLoader``'s workers (and acro
 fewer files than readers). Every record's checksums are verified, and no length is trusted
 beyond the file's end or the ceiling for one record (``max_record``); a corrupt record raises an
 error naming its shard, record and byte offset. The reading, splitting and cropping live in
-:mod:`pipelines.reader` (no torch); this module only turns its arrays into tensors.
+:mod:`blurgen.shards.reader` (no torch); this module only turns its arrays into tensors.
 
 torch is optional (``pip install 'blurgen[torch]'``) and imported here only: ``import blurgen``
 does not import it. The reader parses records with the ``tfrecord`` package's protos, so do not
@@ -38,8 +38,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised where torch i
     raise ModuleNotFoundError("blurgen.torchdata needs PyTorch: pip install 'blurgen[torch]' "
                               "(or pip install torch)", name="torch") from None
 
-from blurgen import framing
-from pipelines import reader
+from blurgen.shards import framing
+from blurgen.shards import reader
 
 
 def to_tensor(img: np.ndarray) -> "torch.Tensor":
@@ -72,7 +72,7 @@ class PairDataset(IterableDataset):
 
     Raises:
       ValueError: a glob that matches no shard, or a ``max_record`` that is not a positive size.
-      pipelines.records.CorruptRecordError: while iterating, a damaged record, naming its shard,
+      blurgen.shards.framing.CorruptRecordError: while iterating, a damaged record, naming its shard,
         index and byte offset.
     """
 

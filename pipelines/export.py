@@ -26,7 +26,7 @@ import shutil
 import sys
 from typing import Iterator
 
-from blurgen import lock
+from blurgen.outputs import lock
 from pipelines.cards import cardfiles, cardmeta, hubcolumns
 from pipelines.cards.parquet import MissingExtra, PartWriter, require_pyarrow
 from pipelines.shards import metadata, records

@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterator
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import lock, schema
+from blurgen.outputs import lock
+from blurgen.shards import schema
 from blurgen.images import decode_image
 from pipelines.shards import commit, metadata, records
 from pipelines.shards.examples import decode_example

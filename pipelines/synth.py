@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from typing import Any
 
 
-from blurgen import options
+from blurgen.config import options
 from blurgen.config import DegradeConfig
 from pipelines.items.synthesize import SynthSettings, estimate, synthesize
 from pipelines.runners import launch
 from pipelines.shards import guard
 from pipelines.sources import inputs
 from pipelines.sources.inputs import InputFile
+from blurgen.config.loading import load_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,26 +60,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def degrade_config(args: argparse.Namespace) -> DegradeConfig:
-    """The degradation settings: ``--config`` file (or defaults), then the flags that override it.
-
-    Raises:
-      ValueError: the file cannot be read, is not JSON, or holds an unknown key or a bad value;
-        the message names the file.
-    """
-    cfg = DegradeConfig()
-    if args.config:
-        text = inputs.read_user_file(args.config, "--config")
-        try:
-            cfg = DegradeConfig.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"--config {args.config}: not valid JSON: {exc}; fix the file there "
-                             f"(blurgen's own configs are written by DegradeConfig.to_dict)") from None
-        except ValueError as exc:
-            raise ValueError(f"--config {args.config}: {exc}; fix that setting in the file") from None
-    return options.apply_flags(vars(args), cfg)
-
-
 def _path_of(item: InputFile) -> str:
     return item.path
 
@@ -90,10 +70,11 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser = build_parser()
     args, beam_args = parser.parse_known_args(argv)
     launch.configure_logging(args.verbose)
+    degrade = load_config(args.config, vars(args), read=inputs.read_user_file)
     settings = SynthSettings(
         seed=args.seed, variants=args.variants, test_fraction=args.test_fraction, patch=args.patch,
         patches_per_image=args.patches_per_image, min_size=args.min_size, blurred_format=args.blurred_format,
-        blurred_quality=args.blurred_quality, png_level=args.png_level, degrade=degrade_config(args))
+        blurred_quality=args.blurred_quality, png_level=args.png_level, degrade=degrade)
     num_shards = launch.parse_num_shards(args.num_shards)
     options = launch.beam_options(beam_args, parser)
     photos, listing_rejects = inputs.merge_sources(args.src)

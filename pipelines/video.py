@@ -28,7 +28,8 @@ import functools
 import sys
 from typing import Any
 
-from blurgen import options
+from blurgen.config import options
+from blurgen.config.loading import load_config
 from pipelines.footage import clips as cliplib
 from pipelines.footage.clips import VIDEO, Clip, FrameRange
 from pipelines.footage.exposure import Exposure, parse_seconds
@@ -38,8 +39,8 @@ from pipelines.footage.interpolate import FLOWS
 from pipelines.footage.windows import DEFAULT_CUT_THRESHOLD, VideoSettings, range_units
 from pipelines.runners import launch
 from pipelines.shards import guard
+from pipelines.sources import inputs
 from pipelines.sources.rejects import MALFORMED, TOO_SHORT, Reject, RejectError
-from pipelines.synth import degrade_config
 
 UNIT = "window"
 DEFAULT_FRAMES = 7
@@ -133,7 +134,8 @@ def settings_from(args: argparse.Namespace) -> VideoSettings:
         frames=frames, exposure=exposure, stride=args.stride, ghost=ghost,
         flow=args.flow, cut_threshold=parse_cut_threshold(args.cut_threshold), seed=args.seed,
         test_fraction=args.test_fraction, min_size=args.min_size, blurred_format=args.blurred_format,
-        blurred_quality=args.blurred_quality, png_level=args.png_level, camera=degrade_config(args).camera)
+        blurred_quality=args.blurred_quality, png_level=args.png_level,
+        camera=load_config(args.config, vars(args), read=inputs.read_user_file).camera)
 
 
 def check_frame_rates(clips: list[Clip], s: VideoSettings, fps: float) -> None:
@@ -220,7 +222,8 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                       max_motion=settings.ghost.max_motion, max_mismatch=settings.ghost.max_mismatch,
                       clip_rates=_rates(ranges), sampling=SAMPLING,
                       cut_threshold=settings.cut_threshold, degrade_config_file=args.config,
-                      degrade=degrade_config(args).to_dict(), unit=UNIT, clips=len(clips) + len(duplicates),
+                      degrade=load_config(args.config, vars(args), read=inputs.read_user_file).to_dict(),
+                      unit=UNIT, clips=len(clips) + len(duplicates),
                       clips_without_windows=len(listing_rejects), windows=windows, ranges=len(ranges))
     return launch.run_dataset(args, "video", args.src, ranges, listing_rejects, FrameRange,
                               functools.partial(range_units, s=settings), _path_of, parameters, options_,

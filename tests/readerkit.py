@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.images import encode_png
 from pipelines.shards import metadata, records
 from pipelines.shards.examples import Pair, encode_example

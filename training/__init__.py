@@ -3,7 +3,7 @@ metrics, and the ``fit`` / ``score`` / ``deblur`` / ``compare`` / ``describe`` /
 
 This package imports TensorFlow and must never import ``tfrecord`` or ``apache_beam`` (the two
 register the same protobuf messages; see ARCHITECTURE.md). It reads shards with ``tf.data`` using
-the field names of :mod:`blurgen.schema`.
+the field names of :mod:`blurgen.shards.schema`.
 
 Rooms, one role each; each registry fills itself when its package is imported:
   * :mod:`training.config`: :class:`TrainConfig`, every setting with its default and help text.

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from blurgen.realshake import EXTENT_LEVEL, RECORDED
+from blurgen.kernels.realshake import EXTENT_LEVEL, RECORDED
 from pipelines.cards import cardmeta, hubcolumns
 from pipelines.cards import cardpictures as pics
 from pipelines.cards.cardmeta import SplitFacts

@@ -1,8 +1,8 @@
 """The dataset card's statistics pictures, drawn from :class:`pipelines.cards.stats.DatasetStats`.
 
-Each picture is an RGB uint8 array (:mod:`blurgen.charts`) saved as PNG in ``DIR/card/``; each says
+Each picture is an RGB uint8 array (:mod:`blurgen.pictures.charts`) saved as PNG in ``DIR/card/``; each says
 what it measures, in which unit, over how many pairs. Kernel extents are drawn against the
-extents of recorded camera shake that the package ships (:mod:`blurgen.realshake`).
+extents of recorded camera shake that the package ships (:mod:`blurgen.kernels.realshake`).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections import Counter
 
 import numpy as np
 
-from blurgen import charts
-from blurgen.realshake import EXTENT_LEVEL, RECORDED
+from blurgen.pictures import charts
+from blurgen.kernels.realshake import EXTENT_LEVEL, RECORDED
 from pipelines.cards.stats import OTHER, DatasetStats, Histogram
 
 DISPLAY_BINS = 60  # bars across a histogram at most

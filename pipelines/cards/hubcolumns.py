@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from blurgen import schema
+from blurgen.shards import schema
 from pipelines.shards.examples import params_json
 
 STRING, IMAGE, INT64, KERNEL = "string", "image", "int64", "kernel"

@@ -3,19 +3,21 @@ local kernels is also drawn on the blurred image, each where it applies).
 
 The pairs come from distinct sources where the split has enough (a dataset holds several
 variants of each photo, which would otherwise fill the sheet with one photo), taken from the
-shards in turn. The layout is blurgen's one picture code (:mod:`blurgen.preview`): column titles,
+shards in turn. The layout is blurgen's one picture code (:mod:`blurgen.pictures.preview`): column titles,
 a caption per row (key, source, and how it was blurred: kernel family and size, or for a pair
 made from video the frame average's samples and exposure), a title naming the dataset and split;
 a pair without a kernel (real or from video) gets a grey kernel tile.
 """
 from __future__ import annotations
 
-import os
 
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import preview, safety, schema
-from blurgen.preview import kernel_label
+from blurgen.outputs import safety
+from blurgen.outputs.atomic import write_atomic
+from blurgen.pictures import preview
+from blurgen.shards import schema
+from blurgen.pictures.preview import kernel_label
 from blurgen.images import decode_image, encode_png
 from pipelines.footage.exposure import exposure_text
 from pipelines.shards import guard, metadata
@@ -140,16 +142,6 @@ def write_sheet(out: str, sheet_path: str, count: int, split: str | None = None)
 
 
 def write_whole(path: str, data: bytes) -> None:
-    """Write a file that appears whole: locally under a temporary name, then renamed (two runs
-    drawing the same sheet leave one whole picture, the last); an object appears whole anyway."""
-    if FileSystems.get_scheme(path) is not None:
-        inputs.write_bytes(path, data)
-        return
-    tmp = f"{path}.{os.getpid()}.partial"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write a file that appears whole (two runs drawing the same sheet leave one whole picture,
+    the last): :func:`blurgen.outputs.atomic.write_atomic`."""
+    write_atomic(path, data, remote=inputs.BEAM_FILES)

@@ -7,7 +7,7 @@ labels and sizes kept), never by the number of pairs: a dataset of any size is r
 
 The measures, per pair:
 
-* **kernel extent** (px): :func:`blurgen.realshake.extent` of the stored kernel (the larger side
+* **kernel extent** (px): :func:`blurgen.kernels.realshake.extent` of the stored kernel (the larger side
   of the box around its values above 1 % of its peak); pairs without a kernel (real pairs,
   video) have none. Taken from the kernel itself, so it holds for any kernel family.
 * **kernel family** and **exposure**: as the pair's ``params`` record them (``degrade.kernel``
@@ -32,10 +32,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.camera import srgb_to_linear
 from blurgen.images import decode_image
-from blurgen.realshake import extent
+from blurgen.kernels.realshake import extent
 
 MID_GREY = 0.5  # noise parameters are expressed at this stored level (128 of 255)
 PSNR_BIN = 0.1  # dB

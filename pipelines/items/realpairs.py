@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from blurgen.images import decode_image, encode_png
-from blurgen.orientation import apply_orientation, describe, read_orientation
+from blurgen.images.orientation import apply_orientation, describe, read_orientation
 from blurgen.seeding import example_rng
 from pipelines.items import crops
 from pipelines.shards.examples import Pair

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from blurgen import degrade_with_params
 from blurgen.config import DegradeConfig
-from blurgen.shake import shake_from_params
+from blurgen.kernels.shake import shake_from_params
 from blurgen.images import decode_image, encode_image, encode_png
 from blurgen.seeding import example_rng
 from pipelines.items import crops

@@ -24,7 +24,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.runner import create_runner
 
-from blurgen import lock
+from blurgen.outputs import lock
 from pipelines.items import progress
 from pipelines.items.transforms import ProcessInputs
 from pipelines.runners import engines

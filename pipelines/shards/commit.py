@@ -28,6 +28,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipelines.shards import metadata
 from pipelines.sources import inputs
+from blurgen.outputs.atomic import write_atomic
 
 LOG = logging.getLogger("pipelines")
 JOURNAL = "COMMIT.json"
@@ -214,8 +215,8 @@ def commit(out: str, staging: str) -> None:
     """Replace the dataset in ``out`` with the one staged in ``staging``."""
     journal = plan_commit(out, staging)
     path = FileSystems.join(staging, JOURNAL)
-    inputs.write_bytes(path + ".tmp", json.dumps(journal).encode("utf-8"))
-    FileSystems.rename([path + ".tmp"], [path])  # the journal exists whole or not at all
+    # The journal exists whole or not at all.
+    write_atomic(path, json.dumps(journal).encode("utf-8"), remote=inputs.BEAM_FILES)
     apply_journal(out, staging, journal)
 
 

@@ -4,7 +4,7 @@
 (replacing the shards a previous run left there). Any of these may also be an input when
 ``--out`` is a source folder or a file is passed by hand (``--src out/manifest.json``,
 ``--config out/dataset_info.json``, a RealBlur list named ``inputs.jsonl``); the run is then
-refused before anything is read or written, by :func:`blurgen.safety.check_outputs`.
+refused before anything is read or written, by :func:`blurgen.outputs.safety.check_outputs`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Iterable
 
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import safety, schema
+from blurgen.outputs import safety
+from blurgen.shards import schema
 from pipelines.shards import metadata
 
 METADATA_FILES = (metadata.DATASET_INFO, metadata.FEATURES, metadata.MANIFEST, metadata.REJECTS, metadata.INPUTS)

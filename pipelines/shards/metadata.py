@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import schema
+from blurgen.shards import schema
 from pipelines.sources import inputs
 from pipelines.sources.rejects import Reject, count_by_kind
 

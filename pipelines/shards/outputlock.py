@@ -1,10 +1,10 @@
-"""The pipelines' hold on ``--out``: :mod:`blurgen.lock` around a pipeline's ``run(argv)``.
+"""The pipelines' hold on ``--out``: :mod:`blurgen.outputs.lock` around a pipeline's ``run(argv)``.
 
 ``synth``, ``pairs`` and ``video`` take the lock on ``--out`` right after their flags are
 parsed, before they list inputs or look into ``--out``, and hold it until the dataset is
 committed (or the run fails): a second run into the same folder is refused at the door, naming
 the running one, and never touches the staging folder, the commit journal or the dataset.
-``gs://`` and other object stores get the best-effort marker of :mod:`blurgen.lock`, written
+``gs://`` and other object stores get the best-effort marker of :mod:`blurgen.outputs.lock`, written
 through Beam's file systems.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Callable
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import lock
+from blurgen.outputs import lock
 
 
 class BeamStore:

@@ -1,6 +1,6 @@
 """TFRecord files written and read by hand, so that every byte is ours to fix and check.
 
-The framing itself (each record's length, data and checksums) lives in :mod:`blurgen.framing`,
+The framing itself (each record's length, data and checksums) lives in :mod:`blurgen.shards.framing`,
 which the trainer's TensorFlow side uses too; this module writes framed records and reads them
 back.
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import BinaryIO, Iterable, Iterator
 
-from blurgen import framing
-from blurgen.framing import CorruptRecordError, frame, masked_crc  # noqa: F401 - this module's names too
+from blurgen.shards import framing
+from blurgen.shards.framing import CorruptRecordError, frame, masked_crc  # noqa: F401 - this module's names too
 
 _LENGTH_BYTES = 8
 
@@ -40,7 +40,7 @@ def write_records(f: BinaryIO, records: Iterable[bytes]) -> tuple[int, int]:
 def read_records(f: BinaryIO, name: str = "<shard>", size: int | None = None,
                  max_record: int | None = None) -> Iterator[bytes]:
     """Yield the data of each record in ``f``, verifying both checksums of every record and each
-    length before its data is read (:func:`blurgen.framing.read_records`).
+    length before its data is read (:func:`blurgen.shards.framing.read_records`).
 
     Raises:
       CorruptRecordError: a truncated file, a length that cannot be right or a checksum mismatch,

@@ -28,7 +28,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.seeding import stable_hash
 from pipelines.shards import records
 

@@ -156,5 +156,26 @@ def write_bytes(path: str, data: bytes) -> None:
         f.write(data)
 
 
+class BeamFiles:
+    """:class:`blurgen.outputs.atomic.FileSystem` over Beam's ``FileSystems`` (``gs://`` and the
+    rest), for :func:`blurgen.outputs.atomic.write_atomic`'s ``remote``."""
+
+    def open(self, path: str):
+        return FileSystems.create(path, mime_type="application/octet-stream",
+                                  compression_type=CompressionTypes.UNCOMPRESSED)
+
+    def rename(self, source: str, target: str) -> None:
+        FileSystems.rename([source], [target])
+
+    def delete(self, path: str) -> None:
+        FileSystems.delete([path])
+
+    def exists(self, path: str) -> bool:
+        return FileSystems.exists(path)
+
+
+BEAM_FILES = BeamFiles()
+
+
 def exists(path: str) -> bool:
     return FileSystems.exists(path)

@@ -24,7 +24,7 @@ from typing import Callable
 
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen import safety
+from blurgen.outputs import safety
 from pipelines.sources import inputs
 from pipelines.sources.rejects import DUPLICATE, MALFORMED, PARTNER_MISSING, Reject, RejectError
 from pipelines.sources.splits import split_of

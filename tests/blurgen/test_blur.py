@@ -3,7 +3,7 @@ import pytest
 import scipy.signal
 
 import blurgen
-from blurgen.blur import convolve
+from blurgen.camera.blur import convolve
 from blurgen.config import CameraConfig, DegradeConfig
 from blurgen.images import read_image
 from blurgen.kernels import centroid

@@ -3,7 +3,7 @@ import json
 import numpy as np
 from click.testing import CliRunner
 
-from blurgen.blur import convolve
+from blurgen.camera.blur import convolve
 from blurgen.cli import main
 from blurgen.images import read_image, write_image
 from blurgen.kernels import centroid
@@ -71,10 +71,10 @@ def test_help_lists_pipeline_and_trainer_commands_without_importing_them():
 
 
 def test_pipeline_and_cli_share_the_degradation_flags():
-    # One definition (blurgen.options) for `blurgen degrade` and `python -m pipelines.synth`.
+    # One definition (blurgen.config.options) for `blurgen degrade` and `python -m pipelines.synth`.
     import argparse
 
-    from blurgen import options
+    from blurgen.config import options
 
     parser = argparse.ArgumentParser()
     options.add_arguments(parser)

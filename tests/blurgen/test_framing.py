@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from blurgen import framing
+from blurgen.shards import framing
 
 RECORDS = [b"first record", b"", b"x" * 1000, bytes(range(256))]
 

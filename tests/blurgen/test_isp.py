@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 import blurgen
-from blurgen.cameras import CAMERAS, camera_from_srgb
+from blurgen.camera.profiles import CAMERAS, camera_from_srgb
 from blurgen.cli import main
 from blurgen.config import BAYER_PATTERNS, DEMOSAIC_METHODS, CameraConfig, DegradeConfig, IspConfig
 from blurgen.images import read_image, write_image
-from blurgen.isp import bayer_mosaic, demosaic
+from blurgen.camera.isp import bayer_mosaic, demosaic
 
 STILL = np.ones((1, 1), np.float32)  # no blur
 
@@ -37,7 +37,7 @@ def test_camera_matrices_keep_white_white_and_are_the_published_ones():
         np.testing.assert_allclose(m @ np.ones(3), 1.0, rtol=1e-12)
         assert np.linalg.cond(m) < 10
     # dcraw's Canon EOS 5D Mark II entry, XYZ -> camera, x 10,000: its first row.
-    from blurgen.cameras import XYZ_TO_CAMERA
+    from blurgen.camera.profiles import XYZ_TO_CAMERA
     assert XYZ_TO_CAMERA["canon-eos-5d-mark-ii"][:3] == (4716, 603, -830)
 
 

@@ -48,7 +48,7 @@ def test_trajectory_has_the_configured_length_and_samples():
 
 
 def test_scalar_and_vector_walks_agree():
-    import blurgen.kernels as K
+    import blurgen.kernels.families as K
 
     a, _ = sample_trajectories(4, np.random.default_rng(9))
     old = K._SCALAR_BELOW

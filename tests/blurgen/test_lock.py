@@ -1,4 +1,4 @@
-"""One writer per output folder (blurgen.lock): refusal naming the holder, takeover of a dead
+"""One writer per output folder (blurgen.outputs.lock): refusal naming the holder, takeover of a dead
 holder's lock, another machine's lock honoured until --break-lock, the object-store marker.
 
 The holders here are real processes: a second Python process holds the lock, is killed with
@@ -19,17 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from blurgen import holder as holder_mod
-from blurgen import lock
-from blurgen.holder import Holder
-from blurgen.lock import LOCK_FILE, OutputBusy, output_lock
+from blurgen.outputs import holder as holder_mod
+from blurgen.outputs import lock
+from blurgen.outputs.holder import Holder
+from blurgen.outputs.lock import LOCK_FILE, OutputBusy, output_lock
 
 REPO = Path(__file__).resolve().parents[2]
 STARTED = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}"
 # Holds the lock on argv[1] until its stdin closes (then releases it cleanly).
 HOLD = """
 import sys
-from blurgen.lock import output_lock
+from blurgen.outputs.lock import output_lock
 with output_lock(sys.argv[1], command="holder"):
     print("held", flush=True)
     sys.stdin.read()
@@ -37,7 +37,7 @@ with output_lock(sys.argv[1], command="holder"):
 # Tries the lock on argv[1] (argv[2] == "break": with break_lock); exit 2 and the message if refused.
 TRY = """
 import sys
-from blurgen.lock import OutputBusy, output_lock
+from blurgen.outputs.lock import OutputBusy, output_lock
 try:
     with output_lock(sys.argv[1], command="second", break_lock=sys.argv[2:] == ["break"]) as held:
         print("acquired", held.mode, flush=True)

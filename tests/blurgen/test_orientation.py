@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from blurgen.images import decode_image, encode_png
-from blurgen.orientation import apply_orientation, read_orientation
+from blurgen.images.orientation import apply_orientation, read_orientation
 from exif_helpers import jpeg_with_orientation, png_with_orientation
 
 # Flat 4x4 blocks: JPEG keeps them nearly exact, and any turn of the picture shows.

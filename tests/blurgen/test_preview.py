@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from blurgen import preview
+from blurgen.pictures import preview
 
 
 def _has_text(band: np.ndarray) -> bool:

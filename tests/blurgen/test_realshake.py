@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from blurgen.realshake import RECORDED
+from blurgen.kernels.realshake import RECORDED
 
 ROOT = Path(__file__).resolve().parents[2]
 

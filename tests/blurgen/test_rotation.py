@@ -19,8 +19,8 @@ import blurgen
 from blurgen.cli import main
 from blurgen.config import CameraConfig, DegradeConfig, KernelConfig, RotationConfig
 from blurgen.images import read_image, write_image
-from blurgen.rotation import Shake, homographies, instants, largest_step, render
-from blurgen.shake import draw_shake
+from blurgen.kernels.rotation import Shake, homographies, instants, largest_step, render
+from blurgen.kernels.shake import draw_shake
 
 RAW = CameraConfig(linear="none", noise="none")  # the blur alone: no tone curve, no noise
 

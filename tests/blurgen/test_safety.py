@@ -1,4 +1,4 @@
-"""Nothing a user gave as input is written over: one check (blurgen.safety) for every command that writes."""
+"""Nothing a user gave as input is written over: one check (blurgen.outputs.safety) for every command that writes."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from blurgen import safety
+from blurgen.outputs import safety
 from blurgen.cli import main
 from blurgen.images import write_image
 

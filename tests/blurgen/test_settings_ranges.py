@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from blurgen import limits, options
+from blurgen.config import limits, options
 from blurgen.cli import main
 from blurgen.config import CameraConfig, DegradeConfig, IspConfig, KernelConfig, RotationConfig, TrajectoryConfig
 from blurgen.images import write_image

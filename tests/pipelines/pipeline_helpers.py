@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.images import decode_image, encode_png, read_image
 from pipelines.shards.examples import Pair, decode_example, encode_example
 

@@ -6,6 +6,7 @@ file or sits on a read-only file system.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,9 +19,10 @@ from pathlib import Path
 import pytest
 from apache_beam.io.filesystems import FileSystems
 
-from blurgen.lock import LOCK_FILE
+from blurgen.outputs.lock import LOCK_FILE
 from pipelines import inspection, synth
 from pipelines.shards import commit
+from blurgen.outputs import atomic
 
 from pipeline_helpers import REPO, SAMPLES, small_copy, write_rgb
 
@@ -174,7 +176,29 @@ def _commit_killed_at(out: Path, old: dict, new: dict, step: int, monkeypatch) -
             return real(*args, **kwargs)
         return op
 
+    class HalfThenKilled:
+        """A file being written when the process dies: half the bytes reach the disk."""
+
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            self.f.write(data[: len(data) // 2])
+            raise _Killed(f"killed at step {step}")
+
+    def open_or_die(real_open):  # the journal's partial file, written by blurgen.outputs.atomic
+        @contextlib.contextmanager
+        def op(self, path):
+            with real_open(self, path) as f:
+                if done[0] == step:
+                    yield HalfThenKilled(f)
+                done[0] += 1
+                yield f
+        return op
+
     with monkeypatch.context() as m:
+        m.setattr(atomic.LocalFiles, "open", open_or_die(atomic.LocalFiles.open))
+        m.setattr(os, "replace", step_or_die(os.replace))
         m.setattr(FileSystems, "rename", staticmethod(step_or_die(FileSystems.rename)))
         m.setattr(os, "remove", step_or_die(os.remove))
         m.setattr(shutil, "rmtree", step_or_die(shutil.rmtree))

@@ -15,9 +15,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cardkit  # noqa: E402
 
-from blurgen import schema  # noqa: E402
+from blurgen.shards import schema  # noqa: E402
 from blurgen.images import decode_image, read_image  # noqa: E402
-from blurgen.realshake import RECORDED  # noqa: E402
+from blurgen.kernels.realshake import RECORDED  # noqa: E402
 from pipelines import inspection, synth  # noqa: E402
 from pipelines.cards import cardfiles, datacard
 

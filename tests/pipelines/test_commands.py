@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from blurgen import preview, schema
+from blurgen.pictures import preview
+from blurgen.shards import schema
 from blurgen.images import decode_image, read_image
 from pipelines.cards import sheet
 from pipelines.cli import inspect, pairs, synth
@@ -39,7 +40,7 @@ def test_inspect_ok_and_sheet(built, tmp_path):
     assert result.exit_code == 0, result.output
     assert "OK: every record's checksums verified" in result.output
     picture = read_image(tmp_path / "sheet.png")
-    # drawn with blurgen.preview's one layout: titled rows of sharp | blurred | kernel from 3 sources
+    # drawn with blurgen.pictures.preview's one layout: titled rows of sharp | blurred | kernel from 3 sources
     info = json.loads((out / "dataset_info.json").read_text())
     chosen = sheet.pick_examples([p for s, p, _ in shard_paths(str(out), info) if s == "train"], 3)
     assert len({ex[schema.SOURCE] for ex in chosen}) == 3

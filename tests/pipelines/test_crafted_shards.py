@@ -81,7 +81,7 @@ def test_the_readers_take_a_ceiling_and_say_how_to_raise_it(tmp_path, monkeypatc
 
 
 def test_a_framed_record_that_is_not_an_example_is_a_one_line_error_naming_it(tmp_path):
-    from blurgen import framing
+    from blurgen.shards import framing
     paths = write_dataset(tmp_path / "ds", count=2, shards=1)
     with open(paths[0], "ab") as f:
         f.write(framing.frame(b"\xff\xff not a protobuf"))

@@ -1,10 +1,10 @@
-"""Examples follow blurgen.schema exactly and round-trip."""
+"""Examples follow blurgen.shards.schema exactly and round-trip."""
 from __future__ import annotations
 
 import numpy as np
 from tfrecord import example_pb2
 
-from blurgen import schema
+from blurgen.shards import schema
 from pipelines.shards.examples import Pair, decode_example, encode_example
 
 KERNEL = np.arange(6, dtype=np.float32).reshape(2, 3) / 15

@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cardkit  # noqa: E402
 
-from blurgen import schema  # noqa: E402
+from blurgen.shards import schema  # noqa: E402
 from pipelines import export, inspection  # noqa: E402
 from pipelines.cards import cardfiles, hubcolumns
 from pipelines.cards.parquet import PartWriter  # noqa: E402

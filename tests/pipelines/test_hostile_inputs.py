@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.images import decode_image, encode_png
 from pipelines import inspection, pairs, synth
 from pipelines.items.realpairs import PairSettings, load_images

@@ -18,8 +18,8 @@ from typing import Callable
 import cv2
 import pytest
 
-from blurgen.holder import Holder
-from blurgen.lock import LOCK_FILE
+from blurgen.outputs.holder import Holder
+from blurgen.outputs.lock import LOCK_FILE
 from pipelines import inspection, synth
 from pipelines.shards import commit
 
@@ -100,7 +100,7 @@ def test_two_runs_into_one_out_one_writes_the_other_is_refused(command, offset, 
 
 def _hold(out: Path) -> subprocess.Popen:
     """Another process holding the lock on ``out`` until its stdin closes."""
-    code = ("import sys\nfrom blurgen.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen synth'):"
+    code = ("import sys\nfrom blurgen.outputs.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen synth'):"
             "\n    print('held', flush=True)\n    sys.stdin.read()\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(out)], cwd=REPO, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)

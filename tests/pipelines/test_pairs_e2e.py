@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.images import decode_image, encode_png, read_image
 from pipelines import pairs
 

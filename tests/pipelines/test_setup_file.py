@@ -29,6 +29,6 @@ def test_beam_stager_packs_the_pipelines(tmp_path):
     for module in ("synth", "pairs", "items/transforms", "shards/write", "shards/records", "shards/examples",
                    "shards/metadata", "inspection", "cli", "runners/launch", "footage/windows"):
         assert f"pipelines/{module}.py" in names
-    assert "blurgen/schema.py" in names
+    assert "blurgen/shards/schema.py" in names
     core = [line for line in requires_txt.split("\n[", 1)[0].splitlines() if line.strip()]  # before any [extra]
     assert any("apache-beam" in r for r in core) and not any("tensorflow" in r for r in core)

@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.camera import add_noise, from_linear, srgb_to_linear
 from blurgen.images import encode_png
-from blurgen.realshake import RECORDED, extent
+from blurgen.kernels.realshake import RECORDED, extent
 from pipelines.cards import stats
 from pipelines.cards.stats import DatasetStats, Histogram, PairFacts
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blurgen import degrade_with_params, schema
+from blurgen import degrade_with_params
+from blurgen.shards import schema
 from blurgen.config import DegradeConfig
 from blurgen.images import decode_image, read_image
 from blurgen.seeding import example_rng

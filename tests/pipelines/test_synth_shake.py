@@ -8,11 +8,13 @@ import json
 import numpy as np
 import pytest
 
-from blurgen import degrade_with_params, preview, schema
+from blurgen import degrade_with_params
+from blurgen.pictures import preview
+from blurgen.shards import schema
 from blurgen.config import DegradeConfig
 from blurgen.images import decode_image, read_image
 from blurgen.seeding import example_rng
-from blurgen.shake import shake_from_params
+from blurgen.kernels.shake import shake_from_params
 from pipelines import synth
 from pipelines.cards import sheet
 from pipelines.inspection import shard_paths

@@ -174,12 +174,12 @@ def test_realblur_repeats_are_one_input_or_a_reject(tmp_path):
 
 
 def test_directories_take_blurgen_images_one_extension_list(tmp_path, monkeypatch):
-    from blurgen import images
+    from blurgen.images import codec
 
     (tmp_path / "frame.exr").write_bytes(b"not really")
     with pytest.raises(ValueError, match=r"\.webp files"):
         inputs.expand_source(str(tmp_path))
-    monkeypatch.setattr(images, "IMAGE_EXTENSIONS", images.IMAGE_EXTENSIONS + (".exr",))
+    monkeypatch.setattr(codec, "IMAGE_EXTENSIONS", codec.IMAGE_EXTENSIONS + (".exr",))
     assert [f.name for f in inputs.expand_source(str(tmp_path))] == ["frame.exr"]
     assert not hasattr(inputs, "IMAGE_EXTENSIONS"), "one list, in blurgen.images"
 

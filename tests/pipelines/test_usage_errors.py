@@ -12,6 +12,9 @@ from apache_beam.options.pipeline_options import DirectOptions, GoogleCloudOptio
 from click.testing import CliRunner
 
 from pipelines import pairs, synth
+from blurgen.config.loading import load_config
+from pipelines.runners import launch
+from pipelines.sources import inputs
 from pipelines.cli import synth as synth_command
 from pipelines.runners import launch
 
@@ -77,4 +80,4 @@ def test_config_file_still_applies(tmp_path):
     config = tmp_path / "ok.json"
     config.write_text(json.dumps({"camera": {"noise": "none"}}))
     args = synth.build_parser().parse_args(["--src", "x", "--out", "y", "--config", str(config)])
-    assert synth.degrade_config(args).camera.noise == "none"
+    assert load_config(args.config, vars(args), read=inputs.read_user_file).camera.noise == "none"

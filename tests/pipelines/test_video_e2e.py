@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from blurgen import schema
+from blurgen.shards import schema
 from blurgen.images import decode_image
 from pipelines import video
 from pipelines.cli import video as video_command

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
 
-from blurgen import schema  # noqa: E402
+from blurgen.shards import schema  # noqa: E402
 
 
 def feature_spec():

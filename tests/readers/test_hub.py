@@ -3,7 +3,7 @@
 A real ``synth`` dataset (tests/cardkit.py) gets its card (``blurgen inspect --card``) and its
 export (``blurgen export --to parquet``); ``huggingface_hub.DatasetCard`` parses the card, and
 ``datasets.load_dataset`` loads the export, both ways a user would, compared pair by pair with the
-TFRecord reader of ``pipelines.reader``.
+TFRecord reader of ``blurgen.shards.reader``.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def local_cache(tmp_path, monkeypatch):
 
 def shard_pairs(dataset: Path, split: str) -> dict[str, tuple[bytes, bytes]]:
     """``key -> (blurred bytes, sharp bytes)`` of a split, read by blurgen's TFRecord reader."""
-    from blurgen import schema
+    from blurgen.shards import schema
     from pipelines.shards.examples import decode_example
 
     found = {}

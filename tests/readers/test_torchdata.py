@@ -109,7 +109,7 @@ def test_bad_arguments_say_what_to_pass(tmp_path):
 
 def test_importing_blurgen_never_imports_torch():
     # (pipelines/ is another matter: the tfrecord package imports torch itself where it is installed.)
-    code = ("import sys, blurgen, blurgen.cli, blurgen.degradation, blurgen.kernels, blurgen.preview\n"
+    code = ("import sys, blurgen, blurgen.cli, blurgen.degradation, blurgen.kernels, blurgen.pictures.preview\n"
             "blurgen.degrade\nprint('torch' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "False", proc.stderr

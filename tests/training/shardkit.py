@@ -1,7 +1,7 @@
 """Helpers of the trainer's tests: small real shards written the way the pipelines write them.
 
 The shards hold the repo's sample photos, downscaled, blurred by :func:`blurgen.degrade`, each
-field named and typed as :mod:`blurgen.schema` says (written here with ``tf.train.Example``,
+field named and typed as :mod:`blurgen.shards.schema` says (written here with ``tf.train.Example``,
 since this process has TensorFlow and must not import ``tfrecord``).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 tf = pytest.importorskip("tensorflow")
 
 import blurgen  # noqa: E402
-from blurgen import schema  # noqa: E402
+from blurgen.shards import schema  # noqa: E402
 from blurgen.images import encode_jpeg, encode_png, read_image  # noqa: E402
 from blurgen.seeding import example_rng  # noqa: E402
 

@@ -1,6 +1,6 @@
 """A shard whose length field lies, its checksum recomputed (as a faulty writer or a crafted file
 has it), through the trainer's input: TensorFlow's own reader would allocate the claimed 40 GiB and
-crash (a segmentation fault), so every shard gets the header pass of ``blurgen.framing`` first.
+crash (a segmentation fault), so every shard gets the header pass of ``blurgen.shards.framing`` first.
 ``score`` and ``fit`` end in one line naming the shard, the record and its byte offset, within
 1 GiB of memory; with ``ignore_errors`` the records before the damage are read."""
 from __future__ import annotations

@@ -168,7 +168,7 @@ def _mixing_shards(directory, order, photos=32, per_photo=64, shards=4):
     """``photos`` x ``per_photo`` tiny records in ``shards`` shards, each shard sorted by ``order``
     (key -> sort key), as a pipeline writes them; records go to shards by a stable hash. Each
     photo is one flat grey level (7 x its number), so a crop tells which photo it came from."""
-    from blurgen import schema
+    from blurgen.shards import schema
     from blurgen.seeding import stable_hash
     groups = [[] for _ in range(shards)]
     for p in range(photos):
@@ -197,7 +197,7 @@ def test_a_batch_of_8_draws_from_about_8_photos_with_default_settings(tmp_path):
     # 32 photos x 64 records (8 variants x 8 patches): sorted by key within a shard, a photo's
     # records sit together and the default shuffle buffer holds only a few photos; in the
     # pipelines' order (a stable hash of the key) a batch of 8 draws from about 8 photos.
-    from blurgen.schema import record_order
+    from blurgen.shards.schema import record_order
     (tmp_path / "hashed").mkdir()
     (tmp_path / "by_key").mkdir()
     hashed = _photos_per_batch(_mixing_shards(tmp_path / "hashed", record_order))

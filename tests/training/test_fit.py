@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from blurgen import preview
+from blurgen.pictures import preview
 from blurgen.images import read_image
 from training.gan import checkpoint
 from training.gan import curves

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from blurgen.holder import Holder
+from blurgen.outputs.holder import Holder
 from blurgen.images import read_image, write_image
-from blurgen.lock import LOCK_FILE
+from blurgen.outputs.lock import LOCK_FILE
 from training.gan import checkpoint
 from training.commands import deblur
 from training.commands import fit
@@ -170,7 +170,7 @@ def test_two_deblurs_into_one_out_one_writes_the_other_is_refused(model_file, tm
 def test_deblur_refused_while_another_run_holds_out_and_leftovers_of_a_killed_run_cleared(tmp_path, capsys):
     write_image(tmp_path / "a.png", np.zeros((8, 8, 3), np.uint8))
     out = tmp_path / "out"
-    code = ("import sys\nfrom blurgen.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen deblur'):"
+    code = ("import sys\nfrom blurgen.outputs.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen deblur'):"
             "\n    print('held', flush=True)\n    sys.stdin.read()\n")
     holder = subprocess.Popen([sys.executable, "-c", code, str(out)], cwd=REPO, stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
@@ -195,7 +195,7 @@ def test_compare_describe_and_lpips_convert_refuse_a_folder_in_use(tmp_path, cap
     from training.commands import lpips
 
     out = tmp_path / "out"
-    code = ("import sys\nfrom blurgen.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen x'):"
+    code = ("import sys\nfrom blurgen.outputs.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen x'):"
             "\n    print('held', flush=True)\n    sys.stdin.read()\n")
     holder = subprocess.Popen([sys.executable, "-c", code, str(out)], cwd=REPO, stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
@@ -218,7 +218,7 @@ def test_compare_describe_and_lpips_convert_refuse_a_folder_in_use(tmp_path, cap
 @pytest.mark.parametrize("command", ["fit", "deblur"])
 def test_fit_and_deblur_refuse_a_folder_in_use_before_tensorflow_loads(command, tmp_path):
     out = tmp_path / "out"
-    code = ("import sys\nfrom blurgen.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen fit'):"
+    code = ("import sys\nfrom blurgen.outputs.lock import output_lock\nwith output_lock(sys.argv[1], command='blurgen fit'):"
             "\n    print('held', flush=True)\n    sys.stdin.read()\n")
     holder = subprocess.Popen([sys.executable, "-c", code, str(out)], cwd=REPO, stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from blurgen import preview
+from blurgen.pictures import preview
 from training import config, networks
 from training.commands import compare
 from training.commands import describe
@@ -122,13 +122,13 @@ def test_compare_refuses_reports_of_different_images(two_reports, tmp_path):
 
 
 def test_pictures_and_parameter_counts_come_from_one_shared_helper_each():
-    from blurgen import preview
+    from blurgen.pictures import preview
     from training import networks
     from training.commands import describe
     from training.networks import li2024 as nets_li2024
     # One parameter counter (networks.parameter_counts), used by describe and the Li preset alike.
     assert not hasattr(describe, "totals") and nets_li2024.parameter_counts is networks.parameter_counts
-    # compare scales its panels with blurgen.preview.fit_height (upscaling included).
+    # compare scales its panels with blurgen.pictures.preview.fit_height (upscaling included).
     rng = np.random.default_rng(0)
     panels = [rng.integers(0, 256, (20, 30, 3), dtype=np.uint8), rng.integers(0, 256, (20, 30), dtype=np.uint8)]
     grid = compare.side_by_side([panels], ["a", "b"], height=48)

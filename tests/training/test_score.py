@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from blurgen import preview
+from blurgen.pictures import preview
 from blurgen.images import read_image
 from shardkit import SAMPLE_NAMES, example_bytes, sample_pairs, tiny_config
 from training.metrics import protocol as metrics
@@ -164,7 +164,7 @@ def test_score_names_a_missing_model(tmp_path, test_glob):
 
 
 def test_contact_sheet_shows_distinct_images_with_their_scores_laid_out_by_blurgen_preview():
-    from blurgen import preview
+    from blurgen.pictures import preview
     rng = np.random.default_rng(0)
     pairs = [(key, rng.integers(0, 256, (40, 60, 3), dtype=np.uint8), rng.integers(0, 256, (40, 60, 3), dtype=np.uint8))
              for key in ("a.png#v0", "a.png#v1", "a.png#v2", "b.png#v0", "b.png#v1", "c.png#v0")]

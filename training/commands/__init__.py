@@ -23,7 +23,7 @@ import os
 import sys
 
 from blurgen.commands import COMMANDS, TRAINING, on_side
-from blurgen.lock import OutputBusy, check_free
+from blurgen.outputs.lock import OutputBusy, check_free
 
 
 def main(argv: list[str] | None = None, invoked_as: str | None = None) -> int:

@@ -32,7 +32,8 @@ import sys
 
 import numpy as np
 
-from blurgen import lock, preview, safety
+from blurgen.outputs import lock, safety
+from blurgen.pictures import preview
 
 
 def report_name(report: dict, path: str) -> str:
@@ -82,7 +83,7 @@ def markdown(table: dict) -> str:
 
 def side_by_side(rows: list[list[np.ndarray]], labels: list[str], height: int = 256,
                  captions: list[list[str]] | None = None) -> np.ndarray:
-    """RGB uint8 sheet (:func:`blurgen.preview.sheet`): one row per image under its caption, every
+    """RGB uint8 sheet (:func:`blurgen.pictures.preview.sheet`): one row per image under its caption, every
     panel scaled to ``height`` and centred in its column, the labels on top of their columns."""
     return preview.sheet(labels, rows, height, captions)
 

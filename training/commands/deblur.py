@@ -21,16 +21,15 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import re
 import statistics
 import sys
 import time
 
-from blurgen import safety
+from blurgen.outputs import safety
+from blurgen.outputs.atomic import remove_partials
 from blurgen.images import ImageError, is_image_name, read_image, write_image
 from training.commands.outputlock import locks_out
 
-_PARTIAL = re.compile(r"^\..+\.partial-(?P<pid>\d+)\.png$")  # what _write_atomically writes first
 
 def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """Image files from files, folders (images directly inside, sorted) and globs (sorted,
@@ -58,7 +57,7 @@ def expand_inputs(specs: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def output_paths(images: list[str], out: str, overwrite: bool = False) -> list[str]:
-    """``out/<input name>.png`` for each input. Raises :class:`blurgen.safety.OverwriteError`
+    """``out/<input name>.png`` for each input. Raises :class:`blurgen.outputs.safety.OverwriteError`
     (a ValueError) naming both files when an output would be an input or two inputs would write
     one file, and ValueError when an output exists and ``overwrite`` is False."""
     # The folder as the file system will see it once created: "new/.." must not hide the
@@ -81,35 +80,6 @@ def output_paths(images: list[str], out: str, overwrite: bool = False) -> list[s
         raise ValueError(f"{', '.join(existing[:3])}{more} already exist; pass --overwrite to replace them "
                          "or choose another --out")
     return paths
-
-
-def _write_atomically(dest: str, image) -> None:
-    """Write under a temporary name in the same folder, then rename: no half-written file remains."""
-    folder, name = os.path.split(dest)
-    tmp = os.path.join(folder, f".{os.path.splitext(name)[0]}.partial-{os.getpid()}.png")
-    try:
-        write_image(tmp, image)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def remove_partials(out: str) -> list[str]:
-    """Delete the half-written images a killed run left in ``out`` (``.NAME.partial-PID.png`` of
-    another process); safe only while holding ``out``'s lock, so that no other run writes there.
-    Returns the paths deleted."""
-    try:
-        names = sorted(os.listdir(out))
-    except OSError:  # no folder yet (or unreadable: the run says so when it writes)
-        return []
-    gone = []
-    for name in names:
-        match = _PARTIAL.match(name)
-        if match and int(match["pid"]) != os.getpid():
-            os.remove(os.path.join(out, name))
-            gone.append(os.path.join(out, name))
-    return gone
 
 
 def _reason(path: str, exc: Exception) -> str:
@@ -172,7 +142,7 @@ def run(argv=None) -> dict:
             t = time.perf_counter()
             out = restorer(img)
             per_image.append(time.perf_counter() - t)
-            _write_atomically(dest, out)
+            write_image(dest, out)  # whole or not at all: a partial file, then a rename
         except (ImageError, ValueError, OSError, tf.errors.OpError) as exc:
             failed.append((path, _reason(path, exc)))
             print(f"error: {failed[-1][1]}", file=sys.stderr)

@@ -24,7 +24,7 @@ import warnings
 
 import keras
 
-from blurgen import lock
+from blurgen.outputs import lock
 from training.commands.flags import config_from_args
 from training.config import TrainConfig
 from training.presets import preset

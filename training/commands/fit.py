@@ -31,6 +31,7 @@ import tensorflow as tf
 
 from training.gan import checkpoint
 from training.gan import curves
+from training.gan.files import write_atomic
 from training.data import shards as data
 from training.gan.callbacks import (BestGenerator, CheckpointEvery, CollapseGuard, EpochFiles, HealthCheck,  # noqa: F401
                                 SampleImages, ScalarLog)
@@ -224,7 +225,7 @@ def run(argv=None) -> dict:
         probe_b, probe_s = next(iter(val if val is not None else train))
         sample_b, sample_s = next(iter((val if val is not None else train).unbatch().batch(cfg.samples)))
         tf.io.gfile.makedirs(args.out)
-        curves.write_atomic(posixpath.join(args.out, CONFIG_FILE), cfg.to_json().encode("utf-8"))
+        write_atomic(posixpath.join(args.out, CONFIG_FILE), cfg.to_json().encode("utf-8"))
         writer = tf.summary.create_file_writer(posixpath.join(args.out, "logs"))
         health = HealthCheck(probe_b.numpy(), probe_s.numpy())
         identity = identity_psnr(val)
@@ -247,7 +248,7 @@ def run(argv=None) -> dict:
     summary = {"step": model.step, "metrics": history, "health": health.last, "validation": val_from,
                **export_models(model, cfg, args.out, best),
                "checkpoint": checkpoint.latest(ckpt_dir), "resumed": resuming, "stopped": guard.reason}
-    curves.write_atomic(posixpath.join(args.out, SUMMARY_FILE), json.dumps(summary, indent=2).encode("utf-8"))
+    write_atomic(posixpath.join(args.out, SUMMARY_FILE), json.dumps(summary, indent=2).encode("utf-8"))
     if guard.reason:
         raise TrainingStopped(stop_message(args.out, cfg, guard.reason, summary))
     best_note = (f" (the best, validation PSNR {summary['best']['val_psnr']:.2f} dB at step {summary['best']['step']};"

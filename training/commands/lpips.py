@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from blurgen import lock
+from blurgen.outputs import lock
 from training.commands.parsers import parse, prog
 from training.losses.lpips import HOW_TO_GET, convert
 

@@ -1,17 +1,17 @@
-"""The trainer's hold on its output folder: :mod:`blurgen.lock` around ``fit`` and ``deblur``.
+"""The trainer's hold on its output folder: :mod:`blurgen.outputs.lock` around ``fit`` and ``deblur``.
 
 ``fit`` holds the lock on its run folder for the whole run, from before it reads ``config.json``
 or a checkpoint until the generator is exported and the summary written, in the process that
 trains (``blurgen fit`` execs it); a second ``fit`` into the same folder is refused at once
 instead of interleaving checkpoints. ``deblur`` holds the lock on its ``--out`` folder.
-``gs://`` run folders get the best-effort marker of :mod:`blurgen.lock`, written through
+``gs://`` run folders get the best-effort marker of :mod:`blurgen.outputs.lock`, written through
 ``tf.io.gfile`` (imported only for such paths).
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from blurgen import lock
+from blurgen.outputs import lock
 
 WHAT = {"fit": "the run", "deblur": "the restored images"}
 

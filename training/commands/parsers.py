@@ -13,7 +13,7 @@ import argparse
 import textwrap
 
 from blurgen.commands import COMMANDS
-from blurgen.lock import add_break_lock_flag
+from blurgen.outputs.lock import add_break_lock_flag
 from training import presets
 from training.commands import flags
 from training.metrics import DEFAULT_METRICS, METRICS

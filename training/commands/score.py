@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from blurgen import preview
+from blurgen.pictures import preview
 from blurgen.images import encode_png
 from training.metrics import protocol as metrics
 from training.data.shards import shard_pairs
@@ -116,7 +116,7 @@ def contact_sheet(rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], re
                   height: int = 256) -> np.ndarray:
     """The report's picture: columns blurred | restored | sharp at ``height`` px, each row under its
     key and scores (PSNR, SSIM of the restored image, the blurry input's in brackets), a title
-    naming the model, the data and the means (``blurgen.preview``'s layout)."""
+    naming the model, the data and the means (``blurgen.pictures.preview``'s layout)."""
     by_key = {im["key"]: im for im in report["images"]}
     names = report["metrics"]
     captions = [[f"{key}  ({by_key[key]['width']}x{by_key[key]['height']} px): {_scores_text(by_key[key], names)}"]

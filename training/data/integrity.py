@@ -3,7 +3,7 @@
 TensorFlow's TFRecord reader trusts any length field that passes its checksum: a crafted or
 faulty length of 40 GiB makes it allocate that much and crash the process (a segmentation fault,
 no message). So no shard reaches ``tf.data`` before :func:`check_framing` has run
-:mod:`blurgen.framing`'s header pass over it (every length checked against its checksum, the rest
+:mod:`blurgen.shards.framing`'s header pass over it (every length checked against its checksum, the rest
 of the file and the ceiling for one record, 12 bytes read per record, shards in parallel, ``gs://``
 through ``tf.io.gfile``). A shard that fails it is refused with :class:`CorruptShardError` (one line
 naming the shard, record, byte offset and what to do) before training starts, or, with
@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 import tensorflow as tf
 
-from blurgen import framing
+from blurgen.shards import framing
 
 log = logging.getLogger("training.data.shards")
 
@@ -40,7 +40,7 @@ def _shard_size(path: str) -> int:
 
 
 def framing_reports(files: Sequence[str]) -> list[framing.Framing]:
-    """:func:`blurgen.framing.check_shards` over ``files`` (in parallel, through ``tf.io.gfile``
+    """:func:`blurgen.shards.framing.check_shards` over ``files`` (in parallel, through ``tf.io.gfile``
     where a path is a URL): per shard, how many records are soundly framed and what is wrong next.
 
     Raises:

@@ -3,7 +3,7 @@
 Images leave this module as float32 in [-1, 1], HxWx3 RGB (grey shards are expanded to three
 channels), which is what the generator takes; :func:`to_uint8` goes back. Shards are found with
 ``tf.io.gfile.glob``, so ``gs://`` patterns work like local ones. Field names come from
-:mod:`blurgen.schema`, the one place the pipelines' writer also takes them from.
+:mod:`blurgen.shards.schema`, the one place the pipelines' writer also takes them from.
 
 No shard reaches ``tf.data`` before the header pass of :mod:`training.data.integrity` has checked its
 framing (TensorFlow's reader trusts any length that passes its checksum, and a crafted one crashes
@@ -18,7 +18,7 @@ from typing import Sequence
 
 import tensorflow as tf
 
-from blurgen import schema
+from blurgen.shards import schema
 # The shard checks are part of this module's interface (fit, score and the tests use data.NAME).
 from training.data.integrity import (CorruptShardError, ShardReport, check_framing, corrupt_shard_error,  # noqa: F401
                                 framing_reports, iterate_checked, scan_shards)
@@ -51,7 +51,7 @@ def _has_wildcard(pattern: str) -> bool:
 def list_shards(patterns: str | Sequence[str]) -> list[str]:
     """Sorted shard paths matching one or more glob patterns (comma-separated in one string works too).
 
-    A glob takes only the files named as shards (:func:`blurgen.schema.is_shard_name`), so
+    A glob takes only the files named as shards (:func:`blurgen.shards.schema.is_shard_name`), so
     tfrecord2idx's ``*.tfrecord-00000-of-00008.idx`` indexes beside the shards are left out (with a
     warning saying how many); a path without wildcards is taken as given.
 
@@ -213,7 +213,7 @@ def _records(files: Sequence[str], shuffle: bool, ignore_errors: bool, seed: int
     # Deterministic order: with the seeded shuffles and per-element crop seeds, the same seed gives
     # the same batches in every run (parallel reads and decodes still overlap). Reading many shards
     # at once, one record from each in turn, mixes photos across shards; within a shard the
-    # pipelines' record order (blurgen.schema.record_order) already scatters each photo's records.
+    # pipelines' record order (blurgen.shards.schema.record_order) already scatters each photo's records.
     return ds.interleave(one_file, cycle_length=min(len(files), MAX_OPEN_SHARDS), block_length=1,
                          num_parallel_calls=AUTOTUNE, deterministic=True)
 

@@ -21,6 +21,7 @@ from training.gan import checkpoint
 from training.gan import curves
 from training.gan import pictures
 from training.gan import tblog
+from training.gan.files import write_atomic
 
 log = logging.getLogger("training.fit")
 
@@ -67,7 +68,7 @@ class SampleImages(keras.callbacks.Callback):
         restored = np.asarray(self.model.generator(self.blurred, training=False), np.float32)
         grid = pictures.sample_picture(self.blurred, restored, self.sharp, epoch + 1, self.model.step, self.total)
         tf.io.gfile.makedirs(posixpath.join(self.out, "samples"))
-        curves.write_atomic(posixpath.join(self.out, "samples", f"epoch-{epoch + 1:03d}.png"), encode_png(grid))
+        write_atomic(posixpath.join(self.out, "samples", f"epoch-{epoch + 1:03d}.png"), encode_png(grid))
         with self.writer.as_default():
             tblog.image("blurred_restored_sharp", tf.constant(grid), step=self.model.step)
 
@@ -168,7 +169,7 @@ class BestGenerator(keras.callbacks.Callback):
         if self.best is None or float(value) > self.best["val_psnr"]:
             checkpoint.save_weights([np.asarray(w) for w in self.model.generator.get_weights()], self.weights_path)
             self.best = {"step": self.model.step, "val_psnr": float(value)}
-            curves.write_atomic(self.info_path, json.dumps(self.best).encode("utf-8"))
+            write_atomic(self.info_path, json.dumps(self.best).encode("utf-8"))
         logs["best_val_psnr"] = self.best["val_psnr"]
 
 

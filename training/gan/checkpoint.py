@@ -16,6 +16,8 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from training.gan.files import write_atomic
+
 _NAME = re.compile(r"ckpt-(\d{8})\.npz$")
 
 
@@ -49,10 +51,7 @@ def save(model, directory: str, keep: int = 3) -> str:
     path = posixpath.join(directory, f"ckpt-{step:08d}.npz")
     buf = io.BytesIO()
     np.savez(buf, **_state(model))
-    tmp = path + ".tmp"
-    with tf.io.gfile.GFile(tmp, "wb") as f:
-        f.write(buf.getvalue())
-    tf.io.gfile.rename(tmp, path, overwrite=True)
+    write_atomic(path, buf.getvalue())
     for old in list_checkpoints(directory)[:-keep]:
         tf.io.gfile.remove(old)
     return path
@@ -95,10 +94,7 @@ def save_weights(weights: list[np.ndarray], path: str) -> None:
     """Write a list of arrays (a network's weights, in its own order) to one ``.npz``, atomically."""
     buf = io.BytesIO()
     np.savez(buf, **{f"w{i:04d}": w for i, w in enumerate(weights)})
-    tmp = path + ".tmp"
-    with tf.io.gfile.GFile(tmp, "wb") as f:
-        f.write(buf.getvalue())
-    tf.io.gfile.rename(tmp, path, overwrite=True)
+    write_atomic(path, buf.getvalue())
 
 
 def load_weights(path: str) -> list[np.ndarray]:

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from blurgen.charts import ascii_text, nice_ticks, text_width, tick_label
+from blurgen.pictures.charts import ascii_text, nice_ticks, text_width, tick_label
+from training.gan.files import write_atomic
 
 METRICS_CSV = "metrics.csv"
 CURVES_PNG = "curves.png"
@@ -47,14 +48,6 @@ def append_row(path: str, row: dict[str, float]) -> list[dict[str, float]]:
         writer.writerow({k: f"{v:.6g}" for k, v in r.items()})
     write_atomic(path, buf.getvalue().encode("utf-8"))
     return rows
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (local or gs://)."""
-    tmp = path + ".tmp"
-    with tf.io.gfile.GFile(tmp, "wb") as f:
-        f.write(data)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
 def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], title: str,

@@ -4,7 +4,7 @@
 blurred | restored | sharp, enlarged by a whole factor to at least :data:`MIN_ROW` px so that a
 64 px crop can be judged pixel by pixel, each row captioned with the PSNR of the restored crop
 and of the blurred input, under a title with the epoch and step. Laid out by
-:func:`blurgen.preview.sheet`.
+:func:`blurgen.pictures.preview.sheet`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from blurgen import preview
+from blurgen.pictures import preview
 from training.metrics import protocol as metrics
 
 MIN_ROW = 256  # px: rows are enlarged by a whole factor to at least this height

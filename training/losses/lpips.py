@@ -31,7 +31,7 @@ from collections import OrderedDict
 import numpy as np
 import tensorflow as tf
 
-from blurgen import lock
+from blurgen.outputs import lock
 from training.losses.registry import register_content_loss
 
 WEIGHTS_FILE = "lpips_vgg16.npz"

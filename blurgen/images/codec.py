@@ -13,6 +13,8 @@ import os
 import cv2
 import numpy as np
 
+from blurgen.outputs.atomic import write_atomic
+
 _JPEG_SOI = b"\xff\xd8"
 _JPEG_EOI = b"\xff\xd9"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -96,7 +98,7 @@ def decode_image(data: bytes, name: str = "<bytes>", mode: str = "rgb", orientat
       name: how to name the input in error messages (usually its path).
       mode: ``"rgb"`` for HxWx3 RGB (grey is expanded, alpha dropped) or ``"grey"`` for HxW.
       orientation: apply the EXIF orientation, as a photo viewer shows the image; ``False`` gives
-        the pixels as stored (see :mod:`blurgen.orientation` for reading and applying the tag).
+        the pixels as stored (see :mod:`blurgen.images.orientation` for reading and applying the tag).
 
     Returns:
       uint8 array, HxWx3 RGB or HxW grey. 16-bit images are reduced to 8 bits by rounding.
@@ -192,11 +194,12 @@ def encode_image(img: np.ndarray, fmt: str = "png", quality: int = 95) -> bytes:
 
 
 def write_image(path: str | os.PathLike, img: np.ndarray, quality: int = 95) -> None:
-    """Write an image to the local disk, the format taken from the file's extension."""
+    """Write an image to the local disk, the format taken from the file's extension, whole or not
+    at all (:func:`blurgen.outputs.atomic.write_atomic`: an interrupted write leaves the previous
+    file as it was)."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     fmt = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}.get(ext)
     if fmt is None:
         raise ValueError(f"{path}: unsupported output extension {ext!r}; use .png, .jpg or .jpeg")
-    with open(path, "wb") as f:
-        f.write(encode_image(img, fmt, quality))
+    write_atomic(path, encode_image(img, fmt, quality))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from blurgen.config import RotationConfig
-from blurgen.rotation import Shake
+from blurgen.kernels.rotation import Shake
 
 MODES = 5
 # Amplitudes fall as 1 / k^1.5: paths then wind as recorded ones do. Pixels above 10 % of the peak

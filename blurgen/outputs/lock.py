@@ -1,6 +1,6 @@
 """One writer per output folder: a command holds an exclusive lock on its output while it writes.
 
-    from blurgen.lock import output_lock
+    from blurgen.outputs.lock import output_lock
 
     with output_lock(out, command="blurgen synth", break_lock=args.break_lock, what="the dataset"):
         ...  # read and write ``out``: no other blurgen run writes there meanwhile
@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
 
-from blurgen.holder import OTHER, REBOOTED, Holder, OutputBusy, Words, judge, warn
+from blurgen.outputs.holder import OTHER, REBOOTED, Holder, OutputBusy, Words, judge, warn
 
 try:
     import fcntl

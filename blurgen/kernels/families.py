@@ -1,7 +1,7 @@
 """Blur kernels: camera-shake trajectories, linear motion, defocus, and a random mix of them.
 
 Every kernel is float32, non-negative, sums to 1, and has its centroid on its centre pixel
-``(k // 2, k // 2)``, which is the origin of the convolution in :mod:`blurgen.blur`; so a blurred
+``(k // 2, k // 2)``, which is the origin of the convolution in :mod:`blurgen.camera.blur`; so a blurred
 image is never shifted against its sharp image. (DeblurGAN's generator neither normalises nor
 centres its kernels: its blurred images are shifted by a median 2.7 px against their pairs.)
 

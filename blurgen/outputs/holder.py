@@ -1,7 +1,7 @@
 """Who holds an output lock, whether it still runs, and what a run that finds it does and says.
 
 A :class:`Holder` names the process (id, host, start time, command line) that holds the lock on
-an output folder (:mod:`blurgen.lock`). It is written as one JSON line into the lock file, so
+an output folder (:mod:`blurgen.outputs.lock`). It is written as one JSON line into the lock file, so
 that a run refused at the door can say who is writing, and a run that finds the record of a
 process that died can say whose lock it takes over. Whether that process still runs can only be
 checked on its own machine: the same host name and the same boot (Linux's ``boot_id``).

@@ -1,4 +1,4 @@
-"""Published colour data of real cameras, for the RAW sensor pipeline (:mod:`blurgen.isp`).
+"""Published colour data of real cameras, for the RAW sensor pipeline (:mod:`blurgen.camera.isp`).
 
 A camera records light through its own red, green and blue filters ("camera RGB"). Its raw
 converter maps camera RGB to a standard space with a colour matrix. Adobe's DNG converter

@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from blurgen.config import BAYER_PATTERNS, DEMOSAIC_METHODS, ISP_MODES, KERNEL_CENTRES, KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, \
+from blurgen.config.settings import BAYER_PATTERNS, DEMOSAIC_METHODS, ISP_MODES, KERNEL_CENTRES, KERNEL_FAMILIES, LINEAR_MODES, NOISE_MODES, \
     CameraConfig, DegradeConfig, IspConfig, KernelConfig, RotationConfig, TrajectoryConfig
-from blurgen.limits import SettingError, describe
+from blurgen.config.limits import SettingError, describe
 
 ON_OFF = ("on", "off")
 

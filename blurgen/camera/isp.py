@@ -7,7 +7,7 @@ channels, and highlights clip in the sensor's own colour space, before white bal
 (Rim et al. 2022) showed that synthesising blur this way helps models on real blurred photos.
 Here the stored image is first taken back to what the sensor saw: linear light (the tone curve
 of ``CameraConfig.linear`` undone), then camera RGB (the inverse of a real camera's colour matrix,
-:mod:`blurgen.cameras`) divided by white balance gains (as in Brooks et al. 2019's
+:mod:`blurgen.camera.profiles`) divided by white balance gains (as in Brooks et al. 2019's
 "unprocessing"); the blur happens there (it commutes with the colour matrix, so it may come
 first), then the sensor: the Bayer mosaic, shot noise, clipping at the full well (1.0: a
 saturated photosite holds its full well, whatever the photons' count), read noise, a 16-bit ADC,
@@ -25,8 +25,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from blurgen.camera import add_noise, noise_levels, store
-from blurgen.cameras import camera_from_srgb
+from blurgen.camera.sensor import add_noise, noise_levels, store
+from blurgen.camera.profiles import camera_from_srgb
 from blurgen.config import CameraConfig, IspConfig
 
 # Where the red pixel of each 2x2 Bayer tile sits ((row, column)), and OpenCV's conversion code

@@ -11,7 +11,7 @@ along x and a pure roll turns the image about its centre.
 The blurred image is the mean, in the light the camera model gives it (``CameraConfig.linear``:
 stored values by default, linear light with ``srgb``), of the warped images at evenly spaced instants
 of the exposure (each warp: ``cv2.warpPerspective``, bilinear, borders reflected as
-:mod:`blurgen.blur` reflects them). A trajectory is given as ``T`` poses at evenly spaced
+:mod:`blurgen.camera.blur` reflects them). A trajectory is given as ``T`` poses at evenly spaced
 instants, the first and last at the ends of the exposure; between two poses the parameters
 (angles, shifts) move linearly, and each interval is cut into the fewest equal steps that keep
 every pixel within ``step`` px (0.5 by default) of where it was one instant before (measured at
@@ -32,7 +32,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
-from blurgen.kernels import splat
+from blurgen.kernels.families import splat
 
 # The most instants one render may take: about a minute of work on a 1280x720 photo.
 MAX_INSTANTS = 20_000

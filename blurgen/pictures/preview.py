@@ -19,7 +19,7 @@ import math
 import cv2
 import numpy as np
 
-from blurgen.rotation import grid_points
+from blurgen.kernels.rotation import grid_points
 
 GAP = 4
 BACKGROUND = 40
@@ -85,7 +85,7 @@ def _grid_tile(kernels: np.ndarray, size: int) -> np.ndarray:
 def overlay_local_kernels(image: np.ndarray, kernels: np.ndarray, height: int,
                           colour: tuple[int, int, int] = (255, 210, 0)) -> np.ndarray:
     """``image`` scaled to ``height`` px with each local kernel of the grid (gy, gx, k, k) drawn
-    over the point it belongs to (:func:`blurgen.rotation.grid_points`), enlarged to most of its cell (nearest
+    over the point it belongs to (:func:`blurgen.kernels.rotation.grid_points`), enlarged to most of its cell (nearest
     neighbour; brightness sqrt(weight / peak) blended in ``colour``) inside a thin frame."""
     h, w = image.shape[:2]
     out = fit_height(image, height).astype(np.float32)

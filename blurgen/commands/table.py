@@ -7,10 +7,11 @@ the ``blurgen`` dispatcher (:mod:`blurgen.cli`), the pipelines' click commands
 command is added by adding its row here and its module in its package. The table is plain data:
 it imports nothing, so reading it costs nothing and reaches no layer above this one.
 
-Sides: ``synthesizer`` commands are the ``blurgen`` group's own; ``pipelines`` commands run in the
-``blurgen`` process (Apache Beam, never TensorFlow); ``training`` commands run in a fresh Python
-process (``python -m training.commands NAME``), because TensorFlow and the ``tfrecord`` package
-cannot share one.
+Sides: ``synthesizer`` commands are click commands (each module's ``command``) of the ``blurgen``
+group, in :mod:`blurgen.commands`; ``pipelines`` commands run in the ``blurgen`` process (Apache
+Beam, never TensorFlow); ``training`` commands run in a fresh Python process
+(``python -m training.commands NAME``), because TensorFlow and the ``tfrecord`` package cannot
+share one.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ SYNTHESIZER, PIPELINES, TRAINING = "synthesizer", "pipelines", "training"
 
 @dataclass(frozen=True)
 class Command:
-    """One row: ``blurgen NAME`` runs ``module``'s ``main(argv)`` (``python -m module`` too)."""
+    """One row: ``blurgen NAME`` runs ``module``'s ``main(argv)`` (``python -m module`` too), or,
+    for the synthesizer's own commands, its click ``command``."""
 
     name: str
     module: str
@@ -31,10 +33,11 @@ class Command:
 
 
 _ROWS = (
-    Command("kernels", "blurgen.cli", "Draw random blur kernels to an .npz file, with an optional gallery picture.",
+    Command("kernels", "blurgen.commands.kernels",
+            "Draw random blur kernels to an .npz file, with an optional gallery picture.", None, SYNTHESIZER),
+    Command("degrade", "blurgen.commands.degrade", "Blur one photo realistically (shake, noise, JPEG) and say how.",
             None, SYNTHESIZER),
-    Command("degrade", "blurgen.cli", "Blur one photo realistically (shake, noise, JPEG) and say how.", None, SYNTHESIZER),
-    Command("preview", "blurgen.cli", "Blurred/sharp panels of photos, titled with every draw, to check settings.",
+    Command("preview", "blurgen.commands.preview", "Blurred/sharp panels of photos, titled with every draw, to check settings.",
             None, SYNTHESIZER),
     Command("synth", "pipelines.synth", "Beam pipeline: sharp photos to blurred/sharp TFRecord shards.", None, PIPELINES),
     Command("pairs", "pipelines.pairs",

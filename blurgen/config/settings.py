@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from blurgen.cameras import CAMERAS
-from blurgen.limits import LIST, RANGE, ROWS, Limits, check, choice, choices, setting, switch
+from blurgen.camera.profiles import CAMERAS
+from blurgen.config.limits import LIST, RANGE, ROWS, Limits, check, choice, choices, setting, switch
 
 # The families of ``KernelConfig.weights``, in order. The first three are kernels on a canvas;
 # "rotation" is spatially varying camera shake (``RotationConfig``), rendered by homographies.
@@ -51,7 +51,7 @@ class TrajectoryConfig:
     big-shake probability U(0, ``big_shake_prob_max``) x anxiety per step.
     ``exposures`` are the fractions of the path that a kernel integrates (one drawn per kernel).
     ``canvas`` is the kernel canvas side in px (made odd by adding 1 when even).
-    Each setting's range is declared with it (:mod:`blurgen.limits`).
+    Each setting's range is declared with it (:mod:`blurgen.config.limits`).
     """
 
     canvas: int = setting(85, Limits(5, MAX_CANVAS, "the kernel canvas; 1025 px holds a 1022 px path", "px",
@@ -89,7 +89,7 @@ class TrajectoryConfig:
 
 @dataclass(frozen=True)
 class RotationConfig:
-    """Camera shake as the camera turns: yaw, pitch and roll over the exposure (``blurgen.rotation``).
+    """Camera shake as the camera turns: yaw, pitch and roll over the exposure (``blurgen.kernels.rotation``).
 
     The blur varies across the image: each instant's view is the sharp image warped by the
     homography ``K R(t) K^-1`` (``K``: focal length ``f`` px, principal point at the image centre),
@@ -232,7 +232,7 @@ class CameraConfig:
 
 @dataclass(frozen=True)
 class IspConfig:
-    """Which camera processing surrounds the blur (``blurgen.isp``).
+    """Which camera processing surrounds the blur (``blurgen.camera.isp``).
 
     ``mode="rgb"`` is the camera model of :class:`CameraConfig` on RGB pixels. ``mode="raw"``
     simulates a sensor: the stored image is taken back to linear light and through the inverse
