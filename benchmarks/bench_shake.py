@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_shake.py                   # blur and camera ratios (a minute or two)
     .venv/bin/python benchmarks/bench_shake.py --synth --photos 12 --repeat 2
     .venv/bin/python benchmarks/bench_shake.py --memory --memory-photos 20,60
+    .venv/bin/python benchmarks/bench_shake.py --accuracy --draws 3
 
 All on 1280x720 RGB float32 (photos made from ``samples/`` as ``bench_pipeline.py`` makes them):
 
@@ -11,8 +12,11 @@ All on 1280x720 RGB float32 (photos made from ``samples/`` as ``bench_pipeline.p
   with a horizontal line kernel ``L`` px long, for several ``L``; then the default hand-shake
   draws, each against a line kernel as long as its centre blur. Timed alternately
   (``_timing.paired_ratio``), so that load elsewhere hits both sides. The render takes one OpenCV
-  warp per instant, and the instants are as many as keep every pixel within 0.5 px of where it
-  was one instant before, so its cost grows with the path's length at its fastest pixel.
+  warp per instant, and the instants are as many as keep every pixel within ``step`` px (1 by
+  default) of where it was one instant before, so its cost grows with the path's length at its
+  fastest pixel.
+* ``--accuracy``: what the step costs in fidelity: default hand-shake draws on 3 photos rendered at
+  steps of 1 px (the default) and 0.5 px, each against a render at 0.1 px (PSNR, instants).
 * **RAW pipeline vs today's camera model**: ``degrade`` with ``--isp raw`` against ``--isp rgb``
   (same given 15x15 kernel, noise on), and the camera steps alone (``expose_raw`` vs ``expose``).
 * ``--synth``: ``blurgen synth`` pairs per second on one in-memory worker, default recipe vs
@@ -141,6 +145,31 @@ def memory(sizes: list[int]) -> None:
     print(f"growth from {sizes[0]} to {sizes[-1]} photos: {peaks[-1] - peaks[0]:+.1f} MiB")
 
 
+def accuracy(draws: int) -> None:
+    """PSNR of renders at the default step (1 px) and at 0.5 px against renders at 0.1 px."""
+    steps, reference = (1.0, 0.5), 0.1
+    with tempfile.TemporaryDirectory() as tmp:
+        photos = [read_image(p).astype(np.float32) / 255 for p in make_photos(tmp, 3)]
+    print(f"default hand shake on {W}x{H} photos, {draws} draws each: PSNR (dB) against a render at {reference} px "
+          "steps, and the instants rendered")
+    print("| photo | draw | " + " | ".join(f"step {s} px: dB, instants" for s in steps) + " |")
+    print("|---|---|" + "---|" * len(steps))
+    found: dict[float, list[float]] = {s: [] for s in steps}
+    for i, photo in enumerate(photos):
+        for d in range(draws):
+            shake, _ = draw_shake(np.random.default_rng([i, d]), RotationConfig(), H, W)
+            ref = Shake(shake.trajectory, shake.focal, H, W, shake.depth, reference).render(photo)
+            cells = []
+            for s in steps:
+                at = Shake(shake.trajectory, shake.focal, H, W, shake.depth, s)
+                psnr = 10 * math.log10(1 / float(np.mean((at.render(photo) - ref) ** 2)))
+                found[s].append(psnr)
+                cells.append(f"{psnr:.1f}, {len(at.weights())}")
+            print(f"| {i} | {d} | " + " | ".join(cells) + " |", flush=True)
+    for s in steps:
+        print(f"step {s} px: median {np.median(found[s]):.1f} dB, least {min(found[s]):.1f} dB")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeat", type=int, default=5, help="alternated rounds per ratio (default: %(default)s)")
@@ -149,6 +178,7 @@ def main() -> None:
     p.add_argument("--photos", type=int, default=12)
     p.add_argument("--memory", action="store_true", help="peak memory of synth against the number of photos")
     p.add_argument("--memory-photos", default="20,60")
+    p.add_argument("--accuracy", action="store_true", help="fidelity of the default step against a finer one")
     args = p.parse_args()
     print(f"{os.cpu_count()} cores; load average at the start: {', '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
     if args.synth:
@@ -156,6 +186,9 @@ def main() -> None:
         return
     if args.memory:
         memory([int(n) for n in args.memory_photos.split(",")])
+        return
+    if args.accuracy:
+        accuracy(args.draws)
         return
     with tempfile.TemporaryDirectory() as tmp:
         photo = read_image(make_photos(tmp, 1)[0])

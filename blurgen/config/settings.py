@@ -127,7 +127,7 @@ class RotationConfig:
         0.1, 1000, "the distance of the scene plane, for translation", "m", shape=RANGE))
     samples: int = setting(32, Limits(2, 10_000, "poses of a drawn trajectory; the render adds instants between "
                                                  "them", integer=True))
-    step: float = setting(0.5, Limits(0.01, 2, "the most any pixel may move between two rendered instants",
+    step: float = setting(1.0, Limits(0.01, 2, "the most any pixel may move between two rendered instants",
                                       "px"))
     grid: int = setting(3, Limits(1, 15, "local kernels per side stored with a pair", integer=True))
     trajectory: tuple[tuple[float, ...], ...] | None = setting(None, Limits(

@@ -14,8 +14,9 @@ of the exposure (each warp: ``cv2.warpPerspective``, bilinear, borders reflected
 :mod:`blurgen.camera.blur` reflects them). A trajectory is given as ``T`` poses at evenly spaced
 instants, the first and last at the ends of the exposure; between two poses the parameters
 (angles, shifts) move linearly, and each interval is cut into the fewest equal steps that keep
-every pixel within ``step`` px (0.5 by default) of where it was one instant before (measured at
-17 x 17 points over the image, corners and edges included). Each instant weighs the share of the
+every pixel within ``step`` px (1 by default) of where it was one instant before (measured at
+17 x 17 points over the image, corners and edges included): bilinear warps one pixel apart sum
+to the continuous sweep, as their tents add up to one between the ends. Each instant weighs the share of the
 exposure it stands for. So a trajectory already that dense is rendered as exactly the mean of its
 ``T`` warps, and two poses give a uniform sweep from one to the other.
 
@@ -121,7 +122,7 @@ def instant_weights(times: np.ndarray) -> np.ndarray:
     return w / w.sum()
 
 
-def instants(trajectory: np.ndarray, focal: float, height: int, width: int, step: float = 0.5,
+def instants(trajectory: np.ndarray, focal: float, height: int, width: int, step: float = 1.0,
              depth: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The poses to render and their weights: each interval of ``trajectory`` (T, C) cut into the
     fewest equal steps (parameters linear in time) with no probe point moving more than ``step``
@@ -243,7 +244,7 @@ class Shake:
     height: int
     width: int
     depth: float | None = None
-    step: float = 0.5
+    step: float = 1.0
 
     @cached_property
     def _instants(self) -> tuple[np.ndarray, np.ndarray]:

@@ -133,7 +133,7 @@ def draw_shake(rng: np.random.Generator, cfg: RotationConfig, height: int,
     return shake, params
 
 
-def shake_from_params(params: dict[str, Any], height: int, width: int, step: float = 0.5) -> Shake:
+def shake_from_params(params: dict[str, Any], height: int, width: int, step: float = 1.0) -> Shake:
     """The :class:`Shake` a pair's recorded kernel parameters describe (``family`` "rotation"),
     on an image of ``height`` x ``width`` px: its trajectory, focal length and depth."""
     if params.get("family") != "rotation":
