@@ -5,8 +5,8 @@
 
 Size is the support: the side of the bounding box of the values above 1 % of the kernel's peak.
 Mixes: blurgen's default (the exposures of DeblurGAN's dataset script, 1/10, 1/2 and all of the
-path, on an 80 px path), the default before it (60 px, and also 1/100 of the path: a quarter of
-its kernels were near-identity), DeblurGAN's own (60 px), and full exposure on the default path. Real kernels, from ``../shared/data/real-blur`` when it
+path, on an 80 px path), a 60 px path that also integrates 1/100 of it (DeblurGAN's exposures with 1/100: a quarter of
+its kernels are near-identity), DeblurGAN's own (60 px), and full exposure on the default path. Real kernels, from ``../shared/data/real-blur`` when it
 is there: Levin et al.'s 8 recorded shakes, Koehler et al.'s 4 (JPEG crops: the background level,
 their median, is subtracted first) and Lai et al.'s 4 large ones; each is placed at its
 percentile within blurgen's default mix.
@@ -29,7 +29,7 @@ from blurgen.config import KernelConfig, TrajectoryConfig  # noqa: E402
 REAL = ROOT.parent / "shared" / "data" / "real-blur"
 # Trajectory settings of each mix (None: blurgen's defaults).
 MIXES = {"default: 80 px path, exposures 1/10, 1/2, 1": None,
-         "former default: 60 px, 1/100, 1/10, 1/2, 1": dict(max_length=60.0, canvas=64, exposures=(0.01, 0.1, 0.5, 1.0)),
+         "60 px paths, exposures 1/100, 1/10, 1/2, 1": dict(max_length=60.0, canvas=64, exposures=(0.01, 0.1, 0.5, 1.0)),
          "DeblurGAN's own: 60 px, 1/10, 1/2, 1": dict(max_length=60.0, canvas=64, exposures=(0.1, 0.5, 1.0)),
          "default path, full exposure only": dict(exposures=(1.0,))}
 
@@ -75,13 +75,13 @@ def main(argv=None) -> int:
     if not real:
         print(f"\n{REAL} is absent: no recorded kernels to compare with")
         return 0
-    default, former = (sizes[name] for name in list(MIXES)[:2])
-    print("\n| recorded kernels | sizes (px) | percentiles in the default mix | in the former default |")
+    default, short = (sizes[name] for name in list(MIXES)[:2])
+    print("\n| recorded kernels | sizes (px) | percentiles in the default mix | in the 60 px mix with 1/100 |")
     print("|---|---|---|---|")
     for dataset, kernels in real.items():
         s = [support(k) for _, k in kernels]
         pct = lambda mix: ", ".join(f"p{100.0 * np.mean(mix < v):.0f}" for v in s)  # noqa: E731
-        print(f"| {dataset} | {', '.join(map(str, s))} | {pct(default)} | {pct(former)} |")
+        print(f"| {dataset} | {', '.join(map(str, s))} | {pct(default)} | {pct(short)} |")
     return 0
 
 
