@@ -12,7 +12,9 @@ from training import networks
 
 
 def _unet(**changes):
-    return networks.build_generator(tiny_config(**{"generator": "unet", "gen_filters": 8, "gen_blocks": 2, **changes}))
+    """A small ``unet`` started as the presets start it (the tail small, not zero), unless changed."""
+    return networks.build_generator(tiny_config(**{"generator": "unet", "gen_filters": 8, "gen_blocks": 2,
+                                                   "gen_zero_init_output": False, **changes}))
 
 
 @pytest.mark.parametrize("h, w", [(32, 48), (37, 61), (5, 9)])
@@ -35,6 +37,11 @@ def test_the_untrained_network_is_close_to_the_identity_but_not_stuck_there():
     grads = tape.gradient(loss, gen.trainable_variables)
     moving = [v.path for v, g in zip(gen.trainable_variables, grads) if g is not None and float(tf.reduce_max(tf.abs(g))) > 0]
     assert any("enc1_in" in p for p in moving) and any("tail" in p for p in moving)
+
+
+def test_a_zero_initialised_tail_makes_the_untrained_network_the_identity():
+    x = tf.random.uniform([1, 24, 40, 3], -0.9, 0.9, seed=2)
+    np.testing.assert_allclose(_unet(gen_zero_init_output=True)(x).numpy(), x.numpy(), atol=1e-6)
 
 
 def test_an_output_pixel_sees_far_more_than_a_small_resnet():

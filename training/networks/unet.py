@@ -104,7 +104,8 @@ def _up(x, filters: int, name: str):
 @register_generator("unet")
 def unet_generator(cfg: TrainConfig) -> keras.Model:
     """The ``unet`` generator (module doc): ``gen_filters`` at half resolution, ``gen_blocks``
-    blocks at an eighth. Other generator settings (norm, dropout, padding, init) do not apply."""
+    blocks at an eighth; ``gen_zero_init_output`` starts the tail at zero (the untrained network is
+    then exactly the identity). Other generator settings (norm, dropout, padding, init) do not apply."""
     f, n = cfg.gen_filters, cfg.gen_blocks
     inp = keras.Input((None, None, 3), name="blurred")
     x = PadToMultiple(MULTIPLE, name="pad")(inp)
@@ -118,7 +119,7 @@ def unet_generator(cfg: TrainConfig) -> keras.Model:
     x = _block(x, 2 * f, "dec2")
     x = layers.Add(name="dec1_skip")([_up(x, f, "up1"), e1])
     x = _block(x, f, "dec1")
-    x = _conv(12, 3, "tail", scale=0.1)(layers.LeakyReLU(0.2, name="dec1_out")(x))
+    x = _conv(12, 3, "tail", zero=cfg.gen_zero_init_output, scale=0.1)(layers.LeakyReLU(0.2, name="dec1_out")(x))
     x = DepthToSpace(2, name="shuffle")(x)
     x = CropLike(name="crop")([x, inp])
     x = layers.Add(dtype="float32", name="global_skip")([layers.Activation("linear", dtype="float32", name="residual_f32")(x),
