@@ -23,13 +23,12 @@ from typing import Any
 
 
 from blurgen.config import options
-from blurgen.config import DegradeConfig
+from blurgen.config.loading import load_config
 from pipelines.items.synthesize import SynthSettings, estimate, synthesize
 from pipelines.runners import launch
 from pipelines.shards import guard
 from pipelines.sources import inputs
 from pipelines.sources.inputs import InputFile
-from blurgen.config.loading import load_config
 
 
 def build_parser() -> argparse.ArgumentParser:
