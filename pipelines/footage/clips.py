@@ -19,7 +19,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from blurgen import images
 from pipelines.sources import inputs
-from pipelines.sources.rejects import DUPLICATE, Reject
+from pipelines.sources.rejects import Reject
 
 VIDEO = "video"
 FRAMES = "frames"
@@ -118,18 +118,7 @@ def merge_sources(srcs: list[str]) -> tuple[list[Clip], list[Reject]]:
     Raises:
       ValueError: a source matches nothing.
     """
-    kept: dict[str, Clip] = {}
-    rejects, seen = [], set()
-    for src in srcs:
-        for clip in expand_source(src):
-            if clip.path in seen:
-                continue
-            seen.add(clip.path)
-            first = kept.setdefault(clip.name, clip)
-            if first is not clip:
-                rejects.append(Reject(clip.path, DUPLICATE, f"{clip.path}: has the same clip name {clip.name!r} "
-                                      f"as {first.path} from an earlier --src; rename one of them"))
-    return sorted(kept.values()), sorted(rejects)
+    return inputs.merge_named(srcs, expand_source, "clip name")
 
 
 @dataclass(frozen=True)

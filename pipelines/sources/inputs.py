@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 
 from apache_beam.io.filesystem import CompressionTypes, FileSystem
 from apache_beam.io.filesystems import FileSystems
@@ -109,16 +110,23 @@ def merge_sources(srcs: list[str]) -> tuple[list[InputFile], list[Reject]]:
     Raises:
       ValueError: a source matches nothing.
     """
-    kept: dict[str, InputFile] = {}
+    return merge_named(srcs, expand_source, "name")
+
+
+def merge_named(srcs: list[str], expand: Callable[[str], Iterable[Any]], noun: str) -> tuple[list, list[Reject]]:
+    """What ``expand`` finds in each of ``srcs`` (items with ``path`` and ``name``), one per name,
+    sorted; a ``DUPLICATE`` reject, saying "the same ``noun``", for each later item of a taken name.
+    An item found twice by path counts once."""
+    kept: dict[str, Any] = {}
     rejects, seen_paths = [], set()
     for src in srcs:
-        for item in expand_source(src):
+        for item in expand(src):
             if item.path in seen_paths:
                 continue
             seen_paths.add(item.path)
             first = kept.setdefault(item.name, item)
             if first is not item:
-                rejects.append(Reject(item.path, DUPLICATE, f"{item.path}: has the same name {item.name!r} as "
+                rejects.append(Reject(item.path, DUPLICATE, f"{item.path}: has the same {noun} {item.name!r} as "
                                       f"{first.path} from an earlier --src; rename one of them"))
     return sorted(kept.values()), sorted(rejects)
 
