@@ -12,7 +12,7 @@ encodes it with ``cv2.VideoWriter`` as MPEG-4 (``mp4v``), then measures on it, i
   of ``--frames`` frames, rounds the mean, and PNG-encodes the mean and the middle frame;
 * ``video`` on the DirectRunner with one worker, camera off (``--linear none --noise none``: the
   same work as the floor, plus Beam, Examples, cut detection and shards), and with the default
-  camera (the mean in linear light, shot and read noise);
+  camera (the mean of stored values, shot and read noise);
 * peak RSS against clip length, each length in a fresh process: (a) one worker's work, all of a
   clip's windows streamed through one range and dropped as made; (b) the whole pipeline on the
   in-memory DirectRunner, which holds every output record until the shards are written;
@@ -284,7 +284,7 @@ def throughput(tmp: str, args: argparse.Namespace) -> None:
     t_floor, t_off, t_cam = (min(runs[k]) for k in ("floor", "off", "camera"))
     for label, t in (("floor: decode, mean, PNG-encode mean and middle", t_floor),
                      ("video, camera off (--linear none --noise none)", t_off),
-                     ("video, default camera (linear light, noise)", t_cam)):
+                     ("video, default camera (stored values, noise)", t_cam)):
         print(f"  {label:<52} {t:7.2f} s  {n / t:7.1f} frames/s")
     print(f"ratio of video (camera off) to the floor: {t_floor / t_off:.2f}  (aim: >= 0.7); "
           f"default camera: {t_floor / t_cam:.2f}")

@@ -45,6 +45,8 @@ class Averager:
         self.exact = camera.linear == "none"  # the table is the identity: add the stored values directly
         self.boosted = tuple(camera.highlight_boost) != (1.0, 1.0)
         self.saturation = np.float32(camera.saturation * 255.0)
+        # The only layer is the stored frame itself: sums and warps take the uint8 frames directly.
+        self.stored = self.exact and not self.boosted
 
     def layers(self, image: np.ndarray) -> list[np.ndarray]:
         """A stored RGB uint8 frame as float32 linear layers on a 0..255 scale: the frame, and (when
@@ -57,10 +59,13 @@ class Averager:
     def _frame_sums(self, plan: Plan, images: Mapping[int, np.ndarray], layers: Layers, equal: bool
                     ) -> list[np.ndarray]:
         frames = [s for s in plan.samples if not s.step]
-        if equal and self.exact and not self.boosted:
+        if self.stored:
             total = np.zeros(images[frames[0].frame].shape, np.float32)
             for s in frames:
-                cv2.accumulate(images[s.frame], total)  # uint8 into float32 in one pass, exact
+                if equal:
+                    cv2.accumulate(images[s.frame], total)  # uint8 into float32 in one pass, exact
+                else:
+                    total += np.float32(s.weight) * images[s.frame]
             return [total]
         totals = [np.zeros_like(part) for part in layers(frames[0].frame)]
         for s in frames:
@@ -90,7 +95,8 @@ class Averager:
                 between.setdefault(x.frame, []).append((x.step / x.divisions, 1.0 if equal else float(x.weight)))
         for i, samples in between.items():
             m = motions[i]
-            interpolate.add_pair_samples(totals, layers(i), layers(i + 1), (m.forward, m.backward), m.scale, samples)
+            parts0, parts1 = ([images[i]], [images[i + 1]]) if self.stored else (layers(i), layers(i + 1))
+            interpolate.add_pair_samples(totals, parts0, parts1, (m.forward, m.backward), m.scale, samples)
         scale = 1.0 / (255.0 * len(plan.samples)) if equal else 1.0 / 255.0
         return totals, scale
 

@@ -29,8 +29,8 @@ from video_helpers import decode_video, photo, write_folder, write_video
 OFF = CameraConfig(linear="none", noise="none")
 FPS = 10.0
 SPEED = float(np.hypot(7.0, 1.0))  # px per frame interval of the object in ``scene``
-# The blurred frame against the object's true motion blur, measured: 49.6 dB for 1/10 s (9 samples),
-# 53.0 dB for 3/10 s (25 samples); the error is the sub-pixel quadrature (samples under 1 px apart,
+# The blurred frame against the object's true motion blur, measured: 49.5 dB for 1/10 s (9 samples),
+# 52.9 dB for 3/10 s (25 samples); the error is the sub-pixel quadrature (samples under 1 px apart,
 # the exposure's ends up to half a sample off) and the flow's. The sharp frame itself scores 27.6 dB,
 # the three frames of 3/10 s averaged without interpolation (ghosts) 30.1 dB, samples up to 2 px apart
 # (--max-motion 2) 47.3 dB.
