@@ -79,6 +79,8 @@ def _moving_runs(flows: tuple[np.ndarray, np.ndarray], scale: float, tile: int, 
 
 def _add(view: np.ndarray, part: np.ndarray, weight: float) -> None:
     """``view += weight * part`` in float32 (``part`` float32 or uint8)."""
+    if weight == 0.0:
+        return
     if weight == 1.0:
         view += part
     else:
@@ -102,8 +104,8 @@ def add_pair_samples(totals: list[np.ndarray], parts0: list[np.ndarray], parts1:
     Args:
       totals: one float32 ``HxWx3`` sum per layer, added to in place.
       parts0, parts1: the two frames as one or more ``HxWx3`` layers each, float32 or uint8 (the
-        stored frame itself, when the mean is taken in stored values: warps of uint8 are twice as
-        fast); every layer is warped by the same flow, so the sums stay linear in the layers.
+        stored frame itself, when the mean is taken in stored values: uint8 warps are the
+        faster); every layer is warped by the same flow, so the sums stay linear in the layers.
       flows: the flows from frame 0 to frame 1 and back at the reduced size, float32 ``hxwx2``,
         reduced px; ``scale``: reduced size / full size.
       samples: ``(t, weight)`` for each instant, ``0 < t < 1``.
