@@ -83,6 +83,9 @@ class TrainConfig:
     lr: float = _field(1e-4, "Adam learning rate of generator and critic (DeblurGAN: 1e-4)")
     beta1: float = _field(0.5, "Adam beta1 (DeblurGAN: 0.5)")
     beta2: float = _field(0.999, "Adam beta2 (DeblurGAN: 0.999)")
+    grad_clip: float = _field(0.0, "scale the generator's gradient down to at most this many times the running "
+                              "mean of its norm, so that one batch's spike cannot throw the weights off (the cpu "
+                              "and smoke presets: 4); 0 never clips")
     lr_decay_start: int = _field(-1, "generator step at which the learning rate starts to fall linearly to 0; "
                                  "-1: half of the run (epochs x steps per epoch)")
     lr_decay_steps: int = _field(-1, "steps over which the learning rate falls to 0; -1: the rest of the run, "
@@ -139,6 +142,12 @@ class TrainConfig:
                 raise ValueError(f"{_setting(name)} must be -1 (half of the run) or at least 0, got {getattr(self, name)}")
         if self.strategy not in ("default", "mirrored"):
             raise ValueError(f"{_setting('strategy')} must be 'default' or 'mirrored', got {self.strategy!r}")
+        if not self.grad_clip >= 0 or 0 < self.grad_clip <= 1:
+            raise ValueError(f"{_setting('grad_clip')} must be 0 (off) or more than 1 (times the running mean of the "
+                             f"gradient's norm), got {self.grad_clip}")
+        if self.grad_clip and self.strategy != "default":
+            raise ValueError(f"{_setting('grad_clip')} works on one device only; use {_setting('strategy')} default "
+                             f"or {_setting('grad_clip')} 0")
 
     @property
     def total_steps(self) -> int:

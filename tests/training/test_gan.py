@@ -163,3 +163,39 @@ def test_evaluate_uses_test_step(real_batch):
     logs = model.evaluate(tf.data.Dataset.from_tensors(real_batch), verbose=0, return_dict=True)
     assert set(logs) >= {"g_loss", "l1", "psnr"} and np.isfinite(logs["psnr"])
     assert model.step == 0  # evaluation does not train
+
+
+def test_grad_clip_scales_a_spike_down_to_its_multiple_of_the_running_mean():
+    model = gan.DeblurGAN(tiny_config(adversarial_weight=0.0, grad_clip=4.0))
+    model.compile()
+    shapes = [v.shape for v in model.generator.trainable_variables]
+    unit = [tf.ones(s) for s in shapes]
+    norm = float(tf.linalg.global_norm(unit))
+    # The first step sets the running mean and passes its gradient unchanged.
+    out, clipped = model._clip(unit)
+    assert float(clipped) == 0.0 and float(model.grad_norm) == pytest.approx(norm)
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(out, unit))
+    # A gradient 3 times the mean passes; one 10 times the mean is scaled to 4 times, keeping its direction.
+    out, clipped = model._clip([3.0 * g for g in unit])
+    assert float(clipped) == 0.0 and float(tf.linalg.global_norm(out)) == pytest.approx(3 * norm, rel=1e-5)
+    mean = float(model.grad_norm)
+    assert mean == pytest.approx(0.99 * norm + 0.01 * 3 * norm, rel=1e-5)
+    out, clipped = model._clip([10.0 * g for g in unit])
+    assert float(clipped) == 1.0
+    assert float(tf.linalg.global_norm(out)) == pytest.approx(4 * mean, rel=1e-5)
+    assert np.allclose(out[0].numpy() / out[0].numpy().flat[0], 1.0)
+    # The mean follows the clipped norm, not the spike's; a non-finite gradient leaves it as it was.
+    assert float(model.grad_norm) == pytest.approx(0.99 * mean + 0.01 * 4 * mean, rel=1e-5)
+    before = float(model.grad_norm)
+    model._clip([g * np.inf for g in unit])
+    assert float(model.grad_norm) == before
+
+
+def test_grad_clip_is_off_by_default_and_checked():
+    from training.config import TrainConfig
+    assert TrainConfig().grad_clip == 0.0 and gan.DeblurGAN(tiny_config(grad_clip=0.0)).grad_norm is None
+    for bad in (-1.0, 0.5, 1.0):
+        with pytest.raises(ValueError, match="grad_clip"):
+            tiny_config(grad_clip=bad)
+    with pytest.raises(ValueError, match="one device"):
+        tiny_config(grad_clip=4.0, strategy="mirrored")

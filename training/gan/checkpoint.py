@@ -1,11 +1,12 @@
 """Checkpoints of a :class:`~training.gan.model.DeblurGAN`: every weight and optimiser slot, by step.
 
 A checkpoint is one ``.npz`` file, ``{out}/checkpoints/ckpt-{step:08d}.npz``, holding the values
-of the generator's and critic's weights (BatchNorm statistics included) and both optimisers'
-variables (their step counters included), each under its variable path, so that a restore
-checks that it fills the same model. Files are written to a temporary name and renamed, so a
-run killed mid-write leaves the previous checkpoint intact. ``tf.io.gfile`` does the I/O, so
-``gs://`` output directories work.
+of the generator's and critic's weights (BatchNorm statistics included), both optimisers'
+variables (their step counters included) and, with ``grad_clip``, the running mean of the
+generator's gradient norm, each under its variable path, so that a restore checks that it fills
+the same model. Files are written to a temporary name and renamed, so a run killed mid-write
+leaves the previous checkpoint intact. ``tf.io.gfile`` does the I/O, so ``gs://`` output
+directories work.
 """
 from __future__ import annotations
 
@@ -25,13 +26,16 @@ def _groups(model) -> dict[str, list]:
     groups = {"generator": model.generator.weights, "g_opt": model.g_optimizer.variables}
     if model.critic is not None:
         groups.update(critic=model.critic.weights, d_opt=model.d_optimizer.variables)
+    if model.grad_norm is not None:
+        groups["g_clip"] = [model.grad_norm]
     return groups
 
 
 def _key(group: str, i: int, path: str) -> str:
     # Optimiser paths start with the optimiser's own name, which Keras numbers per process
-    # ("adam_3/..."), so that part is left out; layer paths are fixed by the builders' names.
-    if group.endswith("_opt"):
+    # ("adam_3/..."), and so does the model's own running gradient norm ("deblur_gan_1/..."), so
+    # that part is left out; layer paths are fixed by the builders' names.
+    if group.endswith("_opt") or group == "g_clip":
         path = path.split("/", 1)[-1]
     return f"{group}/{i:04d}/{path}"
 

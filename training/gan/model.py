@@ -67,7 +67,10 @@ class DeblurGAN(keras.Model):
         self.adv_loss = losses_mod.build_adversarial_loss(cfg)
         self.content_loss = losses_mod.build_content_loss(cfg)
         self.critic_augment = losses_mod.build_critic_augment(cfg) if self.adversarial else None
-        names = ["g_loss", "content", *cfg.content_losses, "psnr"]
+        names = ["g_loss", "content", *cfg.content_losses, "psnr"] + (["clipped"] if cfg.grad_clip else [])
+        # The running mean of the generator's gradient norm (0 until the first step), for grad_clip.
+        self.grad_norm = self.add_weight(name="grad_norm", shape=(), initializer="zeros", trainable=False,
+                                         dtype="float32") if cfg.grad_clip else None
         if self.adversarial:
             names += ["g_adv", "d_loss"] + (["gp"] if self.adv_loss.gradient_penalty else [])
         self.trackers = {n: keras.metrics.Mean(name=n) for n in dict.fromkeys(names)}
@@ -132,14 +135,37 @@ class DeblurGAN(keras.Model):
                 g_loss = g_loss + self.cfg.adversarial_weight * g_adv
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
         grads = tape.gradient(scaled, self.generator.trainable_variables)
+        values = {"g_loss": g_loss, **terms, "psnr": batch_psnr(sharp, fake)}
+        if self.grad_norm is not None:
+            grads, values["clipped"] = self._clip(grads)
         self.g_optimizer.apply(grads, self.generator.trainable_variables)
 
-        values = {"g_loss": g_loss, **terms, "psnr": batch_psnr(sharp, fake)}
         if self.adversarial:
             values.update(g_adv=g_adv, d_loss=d_loss)
             if self.adv_loss.gradient_penalty:
                 values["gp"] = gp
         return self._update(values)
+
+    def _clip(self, grads):
+        """The gradients scaled down to at most ``grad_clip`` times the running mean of their global
+        norm, and 1.0 where they were scaled (else 0.0).
+
+        Adam divides each step by a running root mean square of past gradients, so one batch whose
+        gradient is tens of times the usual moves every weight by several learning rates at once,
+        and a network without normalisation can run its outputs off the image range and stay there
+        (seen on the ``cpu`` preset: training PSNR 34.9 dB at step 1,200, 13.7 at 1,300). Scaling such
+        a gradient down to a few times the usual norm keeps its direction and bounds the step; the
+        mean follows the (clipped) norms with a factor of 0.99 per step. A non-finite norm (a mixed
+        precision overflow, which the optimiser then skips) leaves the mean as it was.
+        """
+        norm = tf.linalg.global_norm(grads)
+        mean = self.grad_norm
+        limit = tf.where(mean > 0, self.cfg.grad_clip * mean, norm)
+        factor = tf.minimum(1.0, limit / tf.maximum(norm, 1e-30))
+        kept = tf.minimum(norm, limit)
+        mean.assign(tf.where(tf.math.is_finite(norm), tf.where(mean > 0, 0.99 * mean + 0.01 * kept, kept), mean))
+        clipped = tf.cast(factor < 1.0, tf.float32)
+        return [None if g is None else g * tf.cast(factor, g.dtype) for g in grads], clipped
 
     def test_step(self, data):
         blurred, sharp = data[0], data[1]  # fit gives (x, y); train_on_batch adds a sample weight
