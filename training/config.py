@@ -84,8 +84,8 @@ class TrainConfig:
     beta1: float = _field(0.5, "Adam beta1 (DeblurGAN: 0.5)")
     beta2: float = _field(0.999, "Adam beta2 (DeblurGAN: 0.999)")
     grad_clip: float = _field(0.0, "scale the generator's gradient down to at most this many times the running "
-                              "mean of its norm, so that one batch's spike cannot throw the weights off (the cpu "
-                              "and smoke presets: 4); 0 never clips")
+                              "mean of its norm, so that a burst of outsized gradients cannot throw the weights off "
+                              "(the cpu and smoke presets: 4); 0 never clips")
     lr_decay_start: int = _field(-1, "generator step at which the learning rate starts to fall linearly to 0; "
                                  "-1: half of the run (epochs x steps per epoch)")
     lr_decay_steps: int = _field(-1, "steps over which the learning rate falls to 0; -1: the rest of the run, "

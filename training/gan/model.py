@@ -150,11 +150,12 @@ class DeblurGAN(keras.Model):
         """The gradients scaled down to at most ``grad_clip`` times the running mean of their global
         norm, and 1.0 where they were scaled (else 0.0).
 
-        Adam divides each step by a running root mean square of past gradients, so one batch whose
-        gradient is tens of times the usual moves every weight by several learning rates at once,
-        and a network without normalisation can run its outputs off the image range and stay there
-        (seen on the ``cpu`` preset: training PSNR 34.9 dB at step 1,200, 13.7 at 1,300). Scaling such
-        a gradient down to a few times the usual norm keeps its direction and bounds the step; the
+        Adam divides each step by a running root mean square of past gradients, so gradients many
+        times the usual move every weight by several learning rates at once, and a network without
+        normalisation can run its outputs off the image range and stay there (seen on the ``cpu``
+        preset: training PSNR 34.9 dB at step 1,200, 13.7 at 1,300; with the clip, which scaled 41 of
+        those 100 steps, 28.2 dB and back to 33.9 by step 1,400). Scaling such gradients down to a
+        few times the usual norm keeps their direction and bounds the step; the
         mean follows the (clipped) norms with a factor of 0.99 per step. A non-finite norm (a mixed
         precision overflow, which the optimiser then skips) leaves the mean as it was.
         """
