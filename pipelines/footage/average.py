@@ -42,11 +42,11 @@ class Averager:
         # On the 0..255 scale; the identity is written out so that its sums stay exact integers.
         self.lut = (np.arange(256, dtype=np.float32) if camera.linear == "none"
                     else decode_lut(camera.linear, camera.gamma) * np.float32(255.0))
-        self.exact = camera.linear == "none"  # the table is the identity: add the stored values directly
         self.boosted = tuple(camera.highlight_boost) != (1.0, 1.0)
         self.saturation = np.float32(camera.saturation * 255.0)
-        # The only layer is the stored frame itself: sums and warps take the uint8 frames directly.
-        self.stored = self.exact and not self.boosted
+        # The table is the identity and there is no boost: the only layer is the stored frame itself,
+        # so sums and warps take the uint8 frames directly (and sums of them are exact).
+        self.stored = camera.linear == "none" and not self.boosted
 
     def layers(self, image: np.ndarray) -> list[np.ndarray]:
         """A stored RGB uint8 frame as float32 linear layers on a 0..255 scale: the frame, and (when

@@ -113,8 +113,9 @@ def add_pair_samples(totals: list[np.ndarray], parts0: list[np.ndarray], parts1:
     def share(t: float) -> tuple[float, float]:  # of a sample's weight: from frame 0, from frame 1
         return (1.0, 0.0) if t < 0.5 else (0.0, 1.0) if t > 0.5 else (0.5, 0.5)
 
-    a = float(sum(w * share(t)[0] for t, w in samples))
-    b = float(sum(w * share(t)[1] for t, w in samples))
+    shares = [share(t) for t, _ in samples]
+    a = float(sum(w * s0 for (_, w), (s0, _) in zip(samples, shares)))
+    b = float(sum(w * s1 for (_, w), (_, s1) in zip(samples, shares)))
     height, width = totals[0].shape[:2]
     boxes = _moving_runs(flows, scale, TILE, height, width)
     full = [cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32(1 / scale)
@@ -130,9 +131,8 @@ def add_pair_samples(totals: list[np.ndarray], parts0: list[np.ndarray], parts1:
             view = total[rows, cols]
             _add(view, p0[rows, cols], -a)
             _add(view, p1[rows, cols], -b)
-        for t, w in samples:
+        for (t, w), (from0, from1) in zip(samples, shares):
             # Where the pixel at x at instant t was in frame 0, and where it will be in frame 1.
-            from0, from1 = share(t)
             if from0:
                 to0 = cv2.addWeighted(f01, -(1 - t) * t, f10, t * t, 0.0)
                 maps0 = cv2.convertMaps(cv2.add(grid, to0), None, cv2.CV_16SC2)

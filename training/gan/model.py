@@ -155,9 +155,9 @@ class DeblurGAN(keras.Model):
         normalisation can run its outputs off the image range and stay there (seen on the ``cpu``
         preset: training PSNR 34.9 dB at step 1,200, 13.7 at 1,300; with the clip, which scaled 41 of
         those 100 steps, 28.2 dB and back to 33.9 by step 1,400). Scaling such gradients down to a
-        few times the usual norm keeps their direction and bounds the step; the
-        mean follows the (clipped) norms with a factor of 0.99 per step. A non-finite norm (a mixed
-        precision overflow, which the optimiser then skips) leaves the mean as it was.
+        few times the usual norm keeps their direction and bounds the step; the mean follows the
+        (clipped) norms with a factor of 0.99 per step. A non-finite norm (a mixed precision
+        overflow, which the optimiser then skips) leaves the mean as it was.
         """
         norm = tf.linalg.global_norm(grads)
         mean = self.grad_norm
